@@ -1,0 +1,46 @@
+# Every target installs into .venv first if needed, so a fresh clone needs nothing but Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup generate check-generated lint typecheck test check demo bench bench-quick docs clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+generate: setup
+	$(PY) -m codegen generate
+
+# Fails when src/aiopinterest/_generated differs from a fresh generation.
+check-generated: setup
+	$(PY) -m codegen check
+
+lint: setup
+	$(PY) -m ruff check src tests codegen bench examples
+	$(PY) -m ruff format --check src tests codegen bench examples
+
+typecheck: setup
+	$(PY) -m mypy
+
+test: setup
+	$(PY) -m pytest -q
+
+check: lint typecheck check-generated test
+
+demo: setup
+	$(PY) examples/ingest.py
+
+bench: setup
+	$(PY) -m bench
+
+bench-quick: setup
+	$(PY) -m bench --quick
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,56 @@
+"""Spec prose -> docstring text: HTML and Markdown links reduced to plain words, wrapped, safely quoted."""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+
+_TAG = re.compile(r"<[^>]+>")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def clean(text: str | None) -> str:
+    if not text:
+        return ""
+    text = html.unescape(_TAG.sub("", _LINK.sub(r"\1", text)))
+    return text.replace("\\", "/").replace('"""', "'''").strip()
+
+
+def paragraphs(text: str | None, limit: int = 3) -> list[str]:
+    parts = [" ".join(p.split()) for p in _BLANK_LINES.split(clean(text))]
+    return [p for p in parts if p][:limit]
+
+
+def first_sentence(text: str | None, max_length: int = 160) -> str:
+    paras = paragraphs(text, 1)
+    if not paras:
+        return ""
+    sentence = re.split(r"(?<=[.!?])\s", paras[0], maxsplit=1)[0]
+    if len(sentence) > max_length:
+        sentence = sentence[: max_length - 3].rsplit(" ", 1)[0] + "..."
+    return sentence
+
+
+def wrap(text: str, indent: str, width: int = 110) -> list[str]:
+    return textwrap.wrap(text, width=width - len(indent), break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def docstring(paras: list[str], indent: str) -> list[str]:
+    """A docstring as source lines (empty list for no text)."""
+    if not paras:
+        return []
+    lines: list[str] = []
+    for i, para in enumerate(paras):
+        if i:
+            lines.append("")
+        lines.extend(wrap(para, indent))
+    if lines[-1].endswith('"'):
+        lines[-1] += " "  # a closing quote must not touch the docstring's own quotes
+    if len(lines) == 1 and len(indent) + len(lines[0]) + 6 <= 110:
+        return [f'{indent}"""{lines[0]}"""']
+    out = [f'{indent}"""{lines[0]}']
+    out.extend(f"{indent}{line}" if line else "" for line in lines[1:])
+    out.append(f'{indent}"""')
+    return out

@@ -1,0 +1,60 @@
+"""aiopinterest: an asyncio-first, fully typed client for the Pinterest REST API v5.
+
+Importing the package is cheap: the client, the operation table and the models load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPERATIONS",
+    "APIError",
+    "AsyncPaginator",
+    "Client",
+    "Operation",
+    "PinterestError",
+    "RawResponse",
+    "RequestOptions",
+    "__version__",
+]
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ._client import Client
+    from ._operation import Operation
+    from ._options import RawResponse, RequestOptions
+    from .errors import APIError, PinterestError
+    from .pagination import AsyncPaginator
+
+    OPERATIONS: Mapping[str, Operation]
+
+_LAZY = {
+    "Client": ("._client", "Client"),
+    "OPERATIONS": ("._generated.operations", "OPERATIONS"),
+    "Operation": ("._operation", "Operation"),
+    "RawResponse": ("._options", "RawResponse"),
+    "RequestOptions": ("._options", "RequestOptions"),
+    "APIError": (".errors", "APIError"),
+    "PinterestError": (".errors", "PinterestError"),
+    "AsyncPaginator": (".pagination", "AsyncPaginator"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'aiopinterest' has no attribute {name!r}") from None
+    from importlib import import_module
+
+    value = getattr(import_module(module_name, __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,42 @@
+"""Per-call options accepted by every generated method as ``options=``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import msgspec
+
+
+class RawResponse:
+    """Filled in by the transport with the final HTTP response of a call made with ``capture=``.
+
+    >>> raw = RawResponse()
+    >>> pin = await client.pins.get(pin_id="1", options=RequestOptions(capture=raw))
+    >>> raw.status, raw.headers["x-request-id"], len(raw.content)
+    """
+
+    __slots__ = ("content", "headers", "status", "url")
+
+    def __init__(self) -> None:
+        self.status: int = 0
+        self.headers: Mapping[str, str] = {}
+        self.content: bytes = b""
+        self.url: str = ""
+
+    def __repr__(self) -> str:
+        return f"RawResponse(status={self.status}, url={self.url!r}, content=<{len(self.content)} bytes>)"
+
+
+class RequestOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """Options for one call.
+
+    timeout: total seconds for this call, retries included (waiting for a concurrency slot is not counted).
+    headers: extra HTTP headers (they cannot replace Authorization).
+    query: extra query parameters, sent as given.
+    capture: a :class:`RawResponse` to receive the status, headers and undecoded body.
+    """
+
+    timeout: float | None = None
+    headers: Mapping[str, str] | None = None
+    query: Mapping[str, str] | None = None
+    capture: RawResponse | None = None

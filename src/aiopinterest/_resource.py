@@ -1,0 +1,72 @@
+"""The base class of the generated namespaces (``client.pins``, ``client.boards``, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from ._client import Client
+    from ._operation import Operation
+    from ._options import RequestOptions
+    from .pagination import AsyncPaginator
+
+T = TypeVar("T")
+
+
+class Resource:
+    """One namespace of the API; every method goes through the client's single request entry."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    async def _request(
+        self,
+        operation: Operation,
+        response_type: type[T],
+        *,
+        path: Mapping[str, object] | None = None,
+        query: Mapping[str, object] | None = None,
+        body: object = None,
+        fields: Mapping[str, object] | None = None,
+        options: RequestOptions | None = None,
+    ) -> T:
+        return await self._client._request(
+            operation,
+            response_type,
+            path=path,
+            query=query,
+            body=_merge_body(operation, body, fields),
+            options=options,
+        )
+
+    def _paginate(
+        self,
+        operation: Operation,
+        item_type: type[T],
+        *,
+        path: Mapping[str, object] | None = None,
+        query: Mapping[str, object] | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncPaginator[T]:
+        from .pagination import AsyncPaginator
+
+        return AsyncPaginator(
+            self._client, operation, item_type, path=path or {}, query=query or {}, options=options
+        )
+
+
+def _merge_body(operation: Operation, body: object, fields: Mapping[str, object] | None) -> object:
+    """Combine ``body=`` with top-level body fields given as keyword arguments (``None`` means not given)."""
+    given = {name: value for name, value in (fields or {}).items() if value is not None}
+    if not given:
+        return body
+    if body is not None:
+        raise TypeError(
+            f"{operation.namespace}.{operation.name}: pass the request body either as body= or as keyword "
+            f"arguments ({', '.join(sorted(given))}), not both"
+        )
+    return given
+
