@@ -1,0 +1,1 @@
+"""One module per namespace; loaded on first use."""
