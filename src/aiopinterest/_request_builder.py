@@ -1,0 +1,106 @@
+"""Turn a call's arguments into the HTTP request the spec describes, validating everything first."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import msgspec
+
+from ._operation import Operation, Parameter
+from ._validation import validate
+from .errors import RequestValidationError
+
+_JSON_ENCODER = msgspec.json.Encoder()
+
+
+class PreparedRequest(msgspec.Struct, frozen=True):
+    """What goes on the wire: ``path`` is formatted and percent-encoded, relative to the API base URL."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    body: bytes | None
+    content_type: str | None
+
+
+def build_request(
+    operation: Operation,
+    path: Mapping[str, object] | None = None,
+    query: Mapping[str, object] | None = None,
+    body: object = None,
+) -> PreparedRequest:
+    """Validate the arguments against the spec and serialise them.
+
+    Raises :class:`RequestValidationError` naming the parameter or body field, before anything is sent.
+    """
+    path_values = path or {}
+    query_values = query or {}
+    url_path = operation.path
+    query_pairs: list[tuple[str, str]] = []
+    for parameter in operation.parameters:
+        source = path_values if parameter.location == "path" else query_values
+        value = _plain(source.get(parameter.name))
+        if value is None:
+            if parameter.required:
+                raise RequestValidationError(parameter.name, "is required")
+            continue
+        validate(value, parameter.schema, parameter.name)
+        if parameter.location == "path":
+            url_path = url_path.replace("{" + parameter.name + "}", quote(_scalar(value), safe=""))
+        else:
+            query_pairs.extend(_query_pairs(parameter, value))
+    content = _encode_body(operation, body)
+    return PreparedRequest(
+        operation.method, url_path, query_pairs, content, operation.body_content_type if content is not None else None
+    )
+
+
+def _encode_body(operation: Operation, body: object) -> bytes | None:
+    if operation.body is None:
+        if body is not None:
+            raise RequestValidationError("body", f"{operation.operation_id} takes no request body")
+        return None
+    if body is None:
+        if operation.body_required:
+            raise RequestValidationError("body", "is required")
+        return None
+    plain = _plain(body)
+    validate(plain, {"$ref": operation.body}, "body")
+    if operation.body_content_type == "application/x-www-form-urlencoded":
+        return urlencode({k: _scalar(v) for k, v in plain.items() if v is not None}).encode()
+    return _JSON_ENCODER.encode(plain)
+
+
+def _plain(value: Any) -> Any:
+    """Structs, dates and enums as the JSON builtins they encode to (dicts, lists, str, int, float, bool)."""
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return msgspec.to_builtins(value, enc_hook=_enc_hook)
+
+
+def _enc_hook(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"cannot send a value of type {type(value).__name__}")
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _query_pairs(parameter: Parameter, value: Any) -> list[tuple[str, str]]:
+    if parameter.deep_object and isinstance(value, Mapping):
+        return [(f"{parameter.name}[{key}]", _scalar(item)) for key, item in value.items() if item is not None]
+    if isinstance(value, (list, tuple)):
+        if not parameter.explode:
+            return [(parameter.name, ",".join(_scalar(item) for item in value))]
+        return [(parameter.name, _scalar(item)) for item in value]
+    return [(parameter.name, _scalar(value))]

@@ -1,0 +1,174 @@
+"""Strict validation of request values against the generated schema table.
+
+The same checks serve the client (before a request is sent) and the simulator (on what it receives), so both
+agree on what the spec allows. Errors name the offending field by its path: ``body.media_source.source_type``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import msgspec
+
+from .errors import RequestValidationError
+
+Schema = Mapping[str, Any]
+
+
+@cache
+def schema_table() -> Mapping[str, Schema]:
+    """Every named schema, normalised (``$ref`` holds a model name; ``allOf`` already folded in)."""
+    data = files("aiopinterest._generated").joinpath("schemas.json").read_bytes()
+    table: dict[str, Schema] = msgspec.json.decode(data)
+    return table
+
+
+@cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def resolve(node: Schema) -> Schema:
+    """Follow ``$ref`` to the named schema; a nullable reference stays nullable."""
+    if "$ref" not in node:
+        return node
+    target = schema_table()[node["$ref"]]
+    if node.get("nullable") and not target.get("nullable"):
+        return {**target, "nullable": True}
+    return target
+
+
+def validate(value: Any, node: Schema, path: str) -> None:
+    """Raise :class:`RequestValidationError` naming ``path`` (or a path below it) if ``value`` breaks ``node``."""
+    node = resolve(node)
+    if value is None:
+        if node.get("nullable") or not node:
+            return
+        raise RequestValidationError(path, "must not be null")
+    enum = node.get("enum")
+    if enum is not None and value not in enum:
+        allowed = ", ".join(repr(v) for v in enum if v is not None)
+        raise RequestValidationError(path, f"{value!r} is not one of {allowed}")
+    kind = node.get("type")
+    if kind is not None:
+        _CHECKS[kind](value, node, path)
+    if node.get("properties") is not None and kind is None and isinstance(value, Mapping):
+        _check_object(value, node, path)
+    members = node.get("oneOf") or node.get("anyOf")
+    if members:
+        _check_union(value, node, members, path)
+
+
+def _fail_type(expected: str, value: Any, path: str) -> RequestValidationError:
+    return RequestValidationError(path, f"expected {expected}, got {type(value).__name__} {_short(value)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_string(value: Any, node: Schema, path: str) -> None:
+    if not isinstance(value, str):
+        raise _fail_type("a string", value, path)
+    if "minLength" in node and len(value) < node["minLength"]:
+        raise RequestValidationError(path, f"must be at least {node['minLength']} characters long")
+    if "maxLength" in node and len(value) > node["maxLength"]:
+        raise RequestValidationError(path, f"must be at most {node['maxLength']} characters long")
+    pattern = node.get("pattern")
+    if pattern is not None and not _pattern(pattern).search(value):
+        raise RequestValidationError(path, f"{_short(value)} does not match the pattern {pattern}")
+
+
+def _check_number(value: Any, node: Schema, path: str, *, integer: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        raise _fail_type("an integer" if integer else "a number", value, path)
+    if "minimum" in node and (value <= node["minimum"] if node.get("exclusiveMinimum") else value < node["minimum"]):
+        raise RequestValidationError(path, f"must be {'>' if node.get('exclusiveMinimum') else '>='} {node['minimum']}")
+    if "maximum" in node and (value >= node["maximum"] if node.get("exclusiveMaximum") else value > node["maximum"]):
+        raise RequestValidationError(path, f"must be {'<' if node.get('exclusiveMaximum') else '<='} {node['maximum']}")
+
+
+def _check_integer(value: Any, node: Schema, path: str) -> None:
+    _check_number(value, node, path, integer=True)
+
+
+def _check_boolean(value: Any, node: Schema, path: str) -> None:
+    if not isinstance(value, bool):
+        raise _fail_type("true or false", value, path)
+
+
+def _check_array(value: Any, node: Schema, path: str) -> None:
+    if not isinstance(value, (list, tuple)):
+        raise _fail_type("an array", value, path)
+    if "minItems" in node and len(value) < node["minItems"]:
+        raise RequestValidationError(path, f"must have at least {node['minItems']} item(s)")
+    if "maxItems" in node and len(value) > node["maxItems"]:
+        raise RequestValidationError(path, f"must have at most {node['maxItems']} item(s), got {len(value)}")
+    items = node.get("items")
+    if items:
+        for index, item in enumerate(value):
+            validate(item, items, f"{path}[{index}]")
+
+
+def _check_object(value: Any, node: Schema, path: str) -> None:
+    if not isinstance(value, Mapping):
+        raise _fail_type("an object", value, path)
+    properties: Mapping[str, Schema] = node.get("properties") or {}
+    for name in node.get("required", ()):
+        if value.get(name) is None and not (name in value and resolve(properties.get(name, {})).get("nullable")):
+            raise RequestValidationError(f"{path}.{name}", "is required")
+    extra = node.get("additionalProperties", True)
+    # A union's variants add their own keys, so only the union as a whole can call a key unknown.
+    closed = extra is False and not (node.get("oneOf") or node.get("anyOf"))
+    for name, item in value.items():
+        schema = properties.get(name)
+        if schema is not None:
+            validate(item, schema, f"{path}.{name}")
+        elif isinstance(extra, Mapping):
+            validate(item, extra, f"{path}.{name}")
+        elif closed:
+            known = ", ".join(sorted(properties)) or "none"
+            raise RequestValidationError(f"{path}.{name}", f"is not a known field (known: {known})")
+
+
+def _check_union(value: Any, node: Schema, members: list[Schema], path: str) -> None:
+    discriminator = node.get("discriminator")
+    if discriminator and isinstance(value, Mapping):
+        tag_name = discriminator["propertyName"]
+        tag = value.get(tag_name)
+        mapping: Mapping[str, str] = discriminator.get("mapping") or {}
+        if tag in mapping:
+            validate(value, {"$ref": mapping[tag]}, path)
+            return
+        if mapping:
+            allowed = ", ".join(repr(t) for t in mapping)
+            raise RequestValidationError(f"{path}.{tag_name}", f"{tag!r} is not one of {allowed}")
+    errors: list[RequestValidationError] = []
+    for member in members:
+        try:
+            validate(value, member, path)
+        except RequestValidationError as error:
+            errors.append(error)
+        else:
+            return
+    # The variant that got furthest into the value is the one the caller most likely meant.
+    closest = max(errors, key=lambda e: e.field.count(".") + e.field.count("["))
+    names = [m.get("$ref", m.get("type", "schema")) for m in members]
+    raise RequestValidationError(
+        closest.field, f"{closest.reason} (the value matches none of {', '.join(map(str, names))})"
+    )
+
+
+_CHECKS = {
+    "string": _check_string,
+    "integer": _check_integer,
+    "number": _check_number,
+    "boolean": _check_boolean,
+    "array": _check_array,
+    "object": _check_object,
+}
