@@ -66,7 +66,9 @@ class MissingScopeError(PinterestError):
     def __init__(self, operation_id: str, missing: tuple[str, ...]) -> None:
         self.operation_id = operation_id
         self.missing = missing
-        super().__init__(f"{operation_id} requires the OAuth scope(s) {', '.join(missing)}, which were not granted")
+        super().__init__(
+            f"{operation_id} requires the OAuth scope(s) {', '.join(missing)}, which were not granted"
+        )
 
 
 class CredentialsError(PinterestError):

@@ -1,0 +1,346 @@
+"""The client: configuration, session lifecycle, pre-flight checks, and the single entry every operation uses."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Final, TypeVar, cast
+
+import aiohttp
+import msgspec
+from yarl import URL
+
+from . import __version__
+from ._generated.namespaces import GeneratedNamespaces
+from ._operation import Operation
+from ._options import RawResponse, RequestOptions
+from ._request_builder import build_request
+from ._transport.auth import Authenticator, TokenRefreshCallback
+from ._transport.clock import Clock, SystemClock
+from ._transport.gates import RateLimitGates
+from ._transport.hooks import Hooks, RequestHook, ResponseHook
+from ._transport.http import Body, Timeout
+from ._transport.metrics import Metrics
+from ._transport.retry import RetryPolicy
+from ._transport.transport import EXTERNAL_CATEGORY, OutgoingRequest, Transport
+from .errors import (
+    MissingScopeError,
+    RequestValidationError,
+    ResponseValidationError,
+    SandboxUnsupportedError,
+)
+
+T = TypeVar("T")
+
+PRODUCTION_URL: Final = "https://api.pinterest.com/v5"
+SANDBOX_URL: Final = "https://api-sandbox.pinterest.com/v5"
+DEFAULT_TIMEOUT: Final = Timeout()
+_SNIPPET = 200
+# msgspec ends a validation message with the JSON path of the bad value: "... - at `$.media.images[0]`".
+_ERROR_PATH = re.compile(r" - at `(\$[^`]*)`$")
+
+
+class Client(GeneratedNamespaces):
+    """An asynchronous Pinterest API v5 client.
+
+    >>> async with Client(access_token="...") as client:
+    ...     pin = await client.pins.get(pin_id="123")
+
+    Credentials default to the environment: ``PINTEREST_ACCESS_TOKEN``, ``PINTEREST_APP_ID``,
+    ``PINTEREST_APP_SECRET``, ``PINTEREST_REFRESH_TOKEN``. With ``app_id`` and ``app_secret`` the client obtains
+    and renews access tokens itself (``grant_type=refresh_token`` when a refresh token is known, else
+    ``client_credentials``), when the token is missing or expiring and once after a 401.
+
+    Args:
+        access_token: the bearer token.
+        app_id, app_secret, refresh_token: for OAuth renewal through POST /oauth/token.
+        scopes: the scopes the token was granted, if known; operations needing others then fail before sending
+            with :class:`~aiopinterest.errors.MissingScopeError`. Also the scopes asked for with
+            ``client_credentials``. Learnt from the token response when the client renews the token itself.
+        base_url: the API root; default production, or the sandbox with ``sandbox=True``.
+        sandbox: target ``https://api-sandbox.pinterest.com/v5``; operations the spec marks ``x-sandbox:
+            disabled`` then raise :class:`~aiopinterest.errors.SandboxUnsupportedError` before sending.
+        timeout: seconds for a whole call (retries and waits included), or a :class:`Timeout` with total,
+            connect and read timeouts. Waiting for a concurrency slot never counts.
+        max_concurrency: requests in flight at once, across all tasks using this client.
+        retry: the :class:`RetryPolicy`; ``RetryPolicy.disabled()`` never retries.
+        rate_limits: optional client-side limits in requests per second, by rate-limit category
+            (``{"ads_write": 5}``).
+        pace_below: when a response says less than this fraction of the category's budget remains
+            (``X-RateLimit-Remaining`` / ``X-RateLimit-Limit``), space requests out until the budget resets;
+            ``None`` disables pacing.
+        proxy: an HTTP(S) proxy URL for every request. With ``trust_env`` (default) ``HTTPS_PROXY``,
+            ``HTTP_PROXY`` and ``NO_PROXY`` are honoured too.
+        on_token_refresh: called with each :class:`OAuthToken` the client obtains, so the app can persist it.
+        on_request, on_response: hooks run for every HTTP attempt (see ``client.hooks``).
+        session: an ``aiohttp.ClientSession`` to use instead of the client's own; the client does not close it.
+        clock: where the client reads time and sleeps (backoff, rate-limit waits); tests inject a fake one.
+    """
+
+    def __init__(
+        self,
+        access_token: str | None = None,
+        *,
+        app_id: str | None = None,
+        app_secret: str | None = None,
+        refresh_token: str | None = None,
+        scopes: Iterable[str] | None = None,
+        base_url: str | None = None,
+        sandbox: bool = False,
+        timeout: float | Timeout = DEFAULT_TIMEOUT,
+        max_concurrency: int = 64,
+        retry: RetryPolicy | None = None,
+        rate_limits: Mapping[str, float] | None = None,
+        pace_below: float | None = 0.1,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        on_token_refresh: TokenRefreshCallback | None = None,
+        on_request: RequestHook | None = None,
+        on_response: ResponseHook | None = None,
+        session: aiohttp.ClientSession | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.sandbox = sandbox
+        self.base_url = (base_url or (SANDBOX_URL if sandbox else PRODUCTION_URL)).rstrip("/")
+        clock = clock or SystemClock()
+        self._auth = Authenticator(
+            access_token=access_token or _env("PINTEREST_ACCESS_TOKEN"),
+            refresh_token=refresh_token or _env("PINTEREST_REFRESH_TOKEN"),
+            app_id=app_id or _env("PINTEREST_APP_ID"),
+            app_secret=app_secret or _env("PINTEREST_APP_SECRET"),
+            scopes=scopes,
+            on_token_refresh=on_token_refresh,
+            clock=clock,
+        )
+        self._transport = Transport(
+            base_url=URL(self.base_url),
+            auth=self._auth,
+            retry=retry or RetryPolicy(),
+            timeout=timeout if isinstance(timeout, Timeout) else Timeout(total=timeout),
+            max_concurrency=max_concurrency,
+            gates=RateLimitGates(clock, per_second=rate_limits, pace_below=pace_below),
+            clock=clock,
+            proxy=proxy,
+            trust_env=trust_env,
+            session=session,
+            user_agent=f"aiopinterest/{__version__} aiohttp/{aiohttp.__version__}",
+        )
+        if on_request is not None:
+            self.hooks.request.append(on_request)
+        if on_response is not None:
+            self.hooks.response.append(on_response)
+
+    def __repr__(self) -> str:
+        return (
+            f"Client(base_url={self.base_url!r}, auth={self._auth.kind!r}, "
+            f"max_concurrency={self._transport._max_concurrency}, closed={self._transport.closed})"
+        )
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the client's HTTP session (a session passed in is left open). Safe to call twice."""
+        await self._transport.close()
+
+    @property
+    def metrics(self) -> Metrics:
+        """Counters by rate-limit category: ``client.metrics["org_read"].rate_limited``, ``.total()``."""
+        return self._transport.metrics
+
+    @property
+    def hooks(self) -> Hooks:
+        """``client.hooks.request`` and ``client.hooks.response``: lists of hooks run on every HTTP attempt."""
+        return self._transport.hooks
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._transport.retry
+
+    @property
+    def granted_scopes(self) -> frozenset[str] | None:
+        """The OAuth scopes of the current token, when known."""
+        return self._auth.granted_scopes
+
+    async def _request(
+        self,
+        operation: Operation,
+        response_type: type[T],
+        *,
+        path: Mapping[str, object] | None = None,
+        query: Mapping[str, object] | None = None,
+        body: object = None,
+        options: RequestOptions | None = None,
+    ) -> T:
+        """Call one API operation: the single entry of every generated method (and of pagination).
+
+        Checks sandbox support and OAuth scopes, validates and serialises the arguments (``build_request``),
+        sends through the transport (auth, gates, retries, concurrency, timeouts, hooks, metrics), and decodes a
+        2xx body into ``response_type`` (``type(None)``: no body expected, returns ``None``).
+        """
+        if self.sandbox and not operation.sandbox:
+            raise SandboxUnsupportedError(
+                f"{operation.namespace}.{operation.name} ({operation.operation_id}) is not available in the "
+                "Pinterest sandbox (x-sandbox: disabled); call it with a production client"
+            )
+        prepared = build_request(operation, path, query, body)
+        if operation.scopes:
+            await self._check_scopes(operation)
+        url = URL(self.base_url + prepared.path, encoded=True)
+        query_pairs: Sequence[tuple[str, str]] = prepared.query
+        headers: dict[str, str] = {}
+        if prepared.content_type is not None:
+            headers["Content-Type"] = prepared.content_type
+        timeout = capture = None
+        if options is not None:
+            timeout, capture = options.timeout, options.capture
+            if options.query:
+                query_pairs = [*query_pairs, *options.query.items()]
+            if options.headers:
+                headers.update(_extra_headers(options.headers))
+        if query_pairs:
+            url = url.with_query(query_pairs)
+        response = await self._transport.send(
+            OutgoingRequest(
+                method=prepared.method,
+                url=url,
+                body=prepared.body,
+                headers=headers,
+                category=operation.ratelimit_category,
+                operation_id=operation.operation_id,
+                authenticated=True,
+            ),
+            timeout=timeout,
+            capture=capture,
+        )
+        if response_type is type(None) or response_type is None:
+            return cast(T, None)
+        return _decode(operation, response_type, response)
+
+    async def _check_scopes(self, operation: Operation) -> None:
+        if self._auth.granted_scopes is None and self._auth.can_renew:
+            # Obtaining the token tells us its scopes.
+            await self._auth.bearer()
+        granted = self._auth.granted_scopes
+        if granted is None:
+            return
+        missing = tuple(scope for scope in operation.scopes if scope not in granted)
+        if missing:
+            raise MissingScopeError(operation.operation_id, missing)
+
+    async def _request_raw(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        query: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Body = None,
+        authenticated: bool = False,
+        category: str = EXTERNAL_CATEGORY,
+        replay_safe: bool = False,
+        # Not asyncio.timeout: the budget must exclude time spent waiting for a concurrency slot.
+        timeout: float | None = None,  # noqa: ASYNC109
+        raise_for_status: bool = True,
+        capture: RawResponse | None = None,
+    ) -> RawResponse:
+        """Send any HTTP request through the client's transport; for media uploads, report downloads and such.
+
+        The lower entry below :meth:`_request`, for URLs that are not spec operations. It shares the session,
+        the concurrency limit, the retry policy, timeouts, hooks, metrics and logging with API calls.
+
+        Args:
+            url: an absolute URL, sent exactly as given (a presigned S3 URL keeps its signature intact); or a path
+                starting with ``/`` relative to the API base URL.
+            query: extra query parameters, appended (encoded) to ``url``.
+            headers: request headers (Content-Type included, if there is a body).
+            body: bytes, or a zero-argument function returning a fresh aiohttp payload for every attempt
+                (``lambda: form_data()`` for an S3 multipart POST: an aiohttp ``FormData`` cannot be sent twice).
+            authenticated: send the client's bearer token. Only allowed for the API's own origin (else
+                ``ValueError``): the token never goes to S3 or any other host, nor across a redirect.
+            category: the metrics bucket and rate-limit gate; ``"external"`` by default, or an API category.
+            replay_safe: the request may be sent twice harmlessly, so a 5xx, a timeout or a lost connection is
+                retried even for POST (the default retries those only for GET, HEAD, PUT, DELETE, OPTIONS).
+            timeout: seconds for the whole call, retries included (default: the client's total timeout).
+            raise_for_status: raise the typed :class:`~aiopinterest.errors.APIError` for a status >= 400 once
+                retries are exhausted (default); ``False`` returns that response instead, e.g. to read S3's XML
+                error code.
+            capture: also copy the final response into this :class:`RawResponse`.
+
+        Returns:
+            The final response: ``status``, ``headers`` (case-insensitive), the whole ``content`` as bytes, and
+            ``url`` with any signature redacted.
+
+        Raises:
+            APIError subclasses as above; ``TransportError`` (``ConnectError``, ``RequestTimeoutError``) when no
+            response was obtained after retries.
+        """
+        if isinstance(url, URL):
+            target = url
+        elif url.startswith("/"):
+            target = URL(self.base_url + url, encoded=True)
+        else:
+            target = URL(url, encoded=True)
+        if query:
+            target = target.extend_query(query)
+        return await self._transport.send(
+            OutgoingRequest(
+                method=method.upper(),
+                url=target,
+                body=body,
+                headers=dict(headers or {}),
+                category=category,
+                authenticated=authenticated,
+                replay_safe=replay_safe,
+            ),
+            timeout=timeout,
+            capture=capture,
+            raise_for_status=raise_for_status,
+        )
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+def _extra_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    if any(name.lower() == "authorization" for name in headers):
+        raise RequestValidationError(
+            "options.headers", "Authorization is set by the client and cannot be replaced per call"
+        )
+    return headers
+
+
+@functools.cache
+def _decoder(response_type: Any) -> msgspec.json.Decoder[Any]:
+    # One decoder per response type: building it is the costly part of decoding a small body.
+    return msgspec.json.Decoder(response_type)
+
+
+def _decode(operation: Operation, response_type: type[T], response: RawResponse) -> T:
+    try:
+        return cast(T, _decoder(cast(Any, response_type)).decode(response.content))
+    except msgspec.ValidationError as error:
+        message = str(error)
+        match = _ERROR_PATH.search(message)
+        raise ResponseValidationError(
+            f"{operation.operation_id}: the {response.status} response does not match "
+            f"{getattr(response_type, '__name__', response_type)}: {message}",
+            field=match.group(1) if match else None,
+            status=response.status,
+        ) from None
+    except msgspec.DecodeError as error:
+        snippet = response.content[:_SNIPPET].decode("utf-8", "replace")
+        raise ResponseValidationError(
+            f"{operation.operation_id}: the {response.status} response is not valid JSON ({error}); "
+            f"it starts with {snippet!r}",
+            status=response.status,
+        ) from None

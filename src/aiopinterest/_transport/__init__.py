@@ -1,0 +1,22 @@
+"""The hand-written HTTP runtime under every generated method: session, auth, gates, retries, metrics, hooks."""
+
+from .auth import OAuthToken
+from .clock import Clock, SystemClock
+from .hooks import Hooks, RequestEvent, ResponseEvent
+from .http import Timeout
+from .metrics import CategoryMetrics, Metrics
+from .retry import Failure, RetryPolicy
+
+__all__ = [
+    "CategoryMetrics",
+    "Clock",
+    "Failure",
+    "Hooks",
+    "Metrics",
+    "OAuthToken",
+    "RequestEvent",
+    "ResponseEvent",
+    "RetryPolicy",
+    "SystemClock",
+    "Timeout",
+]

@@ -1,0 +1,113 @@
+"""Per rate-limit-category gates: every request waits at its category's gate before it is sent.
+
+Pinterest budgets requests per ``x-ratelimit-category`` (``ads_read``, ``org_write``, ...), so a 429 on one call is
+news for every call of that category and for no other. A gate holds three independent brakes:
+
+- a block: after a 429 nothing in the category is sent until the server's wait is over (one shared wait, rather
+  than each request discovering the 429 for itself);
+- pacing: when ``X-RateLimit-Remaining`` falls below ``pace_below`` of ``X-RateLimit-Limit``, sends are spaced so
+  that the remaining budget lasts until the window resets, instead of running into a 429;
+- an optional client-side limit in requests per second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .clock import Clock
+from .headers import ratelimit_state
+
+
+class _Gate:
+    __slots__ = ("blocked_until", "client_interval", "next_slot", "paced_interval")
+
+    def __init__(self, client_interval: float) -> None:
+        self.blocked_until = 0.0
+        self.next_slot = 0.0
+        self.client_interval = client_interval
+        self.paced_interval = 0.0
+
+    @property
+    def interval(self) -> float:
+        return max(self.client_interval, self.paced_interval)
+
+    def reserve(self, now: float) -> float:
+        """Take the next send slot; returns how long to wait for it."""
+        interval = self.interval
+        if interval <= 0:
+            return 0.0
+        slot = max(now, self.next_slot)
+        self.next_slot = slot + interval
+        return slot - now
+
+
+class RateLimitGates:
+    """The gates of one client, created on first use per category."""
+
+    def __init__(
+        self, clock: Clock, *, per_second: Mapping[str, float] | None = None, pace_below: float | None = 0.1
+    ) -> None:
+        for category, rate in (per_second or {}).items():
+            if rate <= 0:
+                raise ValueError(
+                    f"rate_limits[{category!r}] must be a positive number of requests per second"
+                )
+        self._clock = clock
+        self._per_second = dict(per_second or {})
+        self._pace_below = pace_below
+        self._gates: dict[str, _Gate] = {}
+
+    def _gate(self, category: str) -> _Gate:
+        gate = self._gates.get(category)
+        if gate is None:
+            rate = self._per_second.get(category)
+            gate = self._gates[category] = _Gate(1.0 / rate if rate else 0.0)
+        return gate
+
+    async def wait(self, category: str) -> float:
+        """Wait until the category may send; returns the seconds waited."""
+        gate = self._gate(category)
+        clock = self._clock
+        start = clock.monotonic()
+        if gate.blocked_until <= start and gate.interval <= 0:
+            return 0.0
+        await self._until_unblocked(gate)
+        slot_delay = gate.reserve(clock.monotonic())
+        if slot_delay > 0:
+            await clock.sleep(slot_delay)
+            # A 429 may have closed the gate while this request waited for its slot.
+            await self._until_unblocked(gate)
+        return clock.monotonic() - start
+
+    async def _until_unblocked(self, gate: _Gate) -> None:
+        # A loop: another request's 429 can push the block further while we sleep.
+        while (remaining := gate.blocked_until - self._clock.monotonic()) > 0:
+            await self._clock.sleep(remaining)
+
+    def block(self, category: str, seconds: float) -> None:
+        """Hold every request of the category for ``seconds`` (extends, never shortens, a block in effect)."""
+        gate = self._gate(category)
+        gate.blocked_until = max(gate.blocked_until, self._clock.monotonic() + seconds)
+
+    def observe(self, category: str, headers: Mapping[str, str]) -> None:
+        """Adjust pacing from a response's ``X-RateLimit-*`` headers."""
+        if self._pace_below is None or "X-RateLimit-Remaining" not in headers:
+            return
+        state = ratelimit_state(headers, self._clock.time())
+        if state.remaining is None or state.limit is None:
+            return
+        gate = self._gate(category)
+        horizon = state.reset if state.reset is not None else state.window
+        if state.remaining <= 0:
+            if horizon is not None:
+                self.block(category, horizon)
+            return
+        if state.remaining > state.limit * self._pace_below or horizon is None:
+            gate.paced_interval = 0.0
+            return
+        gate.paced_interval = horizon / state.remaining
+
+    def blocked_for(self, category: str) -> float:
+        """Seconds until the category's block (after a 429) ends; 0 when it is open."""
+        gate = self._gates.get(category)
+        return max(0.0, gate.blocked_until - self._clock.monotonic()) if gate else 0.0

@@ -1,0 +1,77 @@
+"""Reading the rate-limit headers Pinterest sends: ``Retry-After``, ``X-RateLimit-Limit/Remaining/Reset``."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Mapping
+from typing import NamedTuple
+
+# A reset value this large is a Unix timestamp, not a number of seconds (which would be > 30 years).
+_EPOCH_THRESHOLD = 1e9
+_LEADING_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)?)")
+# The IETF RateLimit draft form "100, 100;w=60" names the window length in seconds.
+_WINDOW = re.compile(r";\s*w=(\d+(?:\.\d+)?)")
+
+
+class RateLimitState(NamedTuple):
+    """What a response says about its category's budget; any part may be unknown."""
+
+    limit: float | None
+    remaining: float | None
+    reset: float | None  # seconds from now until the budget refills
+    window: float | None  # seconds, from a ``;w=`` parameter of the limit
+
+
+def retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """``Retry-After`` as seconds to wait: either delay-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def ratelimit_reset(headers: Mapping[str, str], now: float) -> float | None:
+    """``X-RateLimit-Reset`` as seconds to wait; accepts seconds-from-now or a Unix timestamp."""
+    value = _number(headers.get("X-RateLimit-Reset"))
+    if value is None:
+        return None
+    if value > _EPOCH_THRESHOLD:
+        return max(0.0, value - now)
+    return value
+
+
+def requested_wait(status: int | None, headers: Mapping[str, str], now: float) -> float | None:
+    """The wait a response asks for: ``Retry-After``, else (on a 429) ``X-RateLimit-Reset``; None if neither."""
+    wait = retry_after(headers, now)
+    if wait is None and status == 429:
+        wait = ratelimit_reset(headers, now)
+    return wait
+
+
+def ratelimit_state(headers: Mapping[str, str], now: float) -> RateLimitState:
+    limit_header = headers.get("X-RateLimit-Limit")
+    window = _WINDOW.search(limit_header) if limit_header else None
+    return RateLimitState(
+        limit=_number(limit_header),
+        remaining=_number(headers.get("X-RateLimit-Remaining")),
+        reset=ratelimit_reset(headers, now),
+        window=float(window.group(1)) if window else None,
+    )
+
+
+def _number(value: str | None) -> float | None:
+    """The first number of a header value ("100", "100, 100;w=60", "4.5")."""
+    if value is None:
+        return None
+    match = _LEADING_NUMBER.match(value)
+    return float(match.group(1)) if match else None

@@ -1,0 +1,125 @@
+"""The one place aiohttp is spoken: the session, one HTTP exchange, and what its failures mean."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from .._options import RawResponse
+from ..errors import ConnectError, RequestTimeoutError, TransportError
+from .redact import redact_url
+
+#: A request body: bytes, or a function returning a fresh aiohttp payload for every attempt (an aiohttp
+#: ``FormData`` or ``MultipartWriter`` cannot be sent twice, and a retry must resend the body).
+Body: TypeAlias = bytes | Callable[[], Any] | None
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeout:
+    """Timeouts in seconds; ``None`` disables one.
+
+    total: the whole call, retries, backoff and rate-limit waits included; waiting for a concurrency slot
+        (``max_concurrency``) is not counted.
+    connect: establishing one connection (a failure here is safe to retry for any method).
+    read: the longest silence while reading one response.
+    """
+
+    total: float | None = 180.0
+    connect: float | None = 10.0
+    read: float | None = 60.0
+
+    def for_attempt(self) -> aiohttp.ClientTimeout:
+        # The total is enforced around the whole call by the transport, not per attempt by aiohttp.
+        return aiohttp.ClientTimeout(total=None, connect=self.connect, sock_read=self.read)
+
+
+def create_session(*, connections: int, trust_env: bool) -> aiohttp.ClientSession:
+    """A session tuned for one API host under sustained concurrency.
+
+    ``trust_env`` makes aiohttp honour ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (and ``.netrc``).
+    """
+    connector = aiohttp.TCPConnector(
+        limit=connections,
+        limit_per_host=0,
+        # API hosts resolve to a handful of stable addresses; don't pay a lookup per connection.
+        ttl_dns_cache=300,
+        keepalive_timeout=30,
+    )
+    # raise_for_status=False: statuses are the transport's business, after reading the body.
+    return aiohttp.ClientSession(connector=connector, trust_env=trust_env, raise_for_status=False)
+
+
+async def exchange(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: URL,
+    *,
+    headers: Mapping[str, str],
+    body: Body,
+    timeouts: aiohttp.ClientTimeout,
+    proxy: str | None,
+) -> RawResponse:
+    """Send one request and read the whole response, following redirects by hand.
+
+    Redirects are followed here rather than by aiohttp so that the Authorization header provably never leaves
+    the origin it was meant for: it is dropped as soon as a redirect points to another scheme, host or port.
+
+    Raises :class:`ConnectError` when no connection could be made, :class:`RequestTimeoutError` on a read
+    timeout, :class:`TransportError` for any other failure below HTTP.
+    """
+    current_headers: Mapping[str, str] = headers
+    for _ in range(_MAX_REDIRECTS + 1):
+        try:
+            async with session.request(
+                method,
+                url,
+                headers=current_headers,
+                data=body() if callable(body) else body,
+                timeout=timeouts,
+                proxy=proxy,
+                allow_redirects=False,
+            ) as response:
+                content = await response.read()
+                status = response.status
+                response_headers = response.headers
+        except aiohttp.ClientSSLError as error:
+            # Certificate and TLS failures are not transient: no "provably unsent, retry" treatment.
+            raise TransportError(_describe(error, method, url)) from error
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+            raise ConnectError(_describe(error, method, url)) from error
+        except (TimeoutError, aiohttp.SocketTimeoutError) as error:
+            raise RequestTimeoutError(_describe(error, method, url)) from error
+        except aiohttp.ClientError as error:
+            raise TransportError(_describe(error, method, url)) from error
+        if status not in _REDIRECTS or "Location" not in response_headers:
+            return _raw(status, response_headers, content, url)
+        target = url.join(URL(response_headers["Location"]))
+        if target.origin() != url.origin():
+            current_headers = {k: v for k, v in current_headers.items() if k.lower() != "authorization"}
+        if status == 303 or (status in (301, 302) and method == "POST"):
+            method, body = "GET", None
+            current_headers = {k: v for k, v in current_headers.items() if k.lower() != "content-type"}
+        url = target
+    raise TransportError(f"more than {_MAX_REDIRECTS} redirects on {method} {redact_url(url)}")
+
+
+def _raw(status: int, headers: CIMultiDictProxy[str], content: bytes, url: URL) -> RawResponse:
+    raw = RawResponse()
+    raw.status = status
+    raw.headers = headers
+    raw.content = content
+    raw.url = redact_url(url)
+    return raw
+
+
+def _describe(error: BaseException, method: str, url: URL) -> str:
+    detail = str(error) or type(error).__name__
+    return f"{type(error).__name__} on {method} {redact_url(url)}: {detail}"

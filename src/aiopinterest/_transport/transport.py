@@ -1,0 +1,393 @@
+"""Every HTTP attempt the client makes goes through :class:`Transport.send`.
+
+One call = one loop of attempts. Each attempt: obtain a bearer token (renewing it if needed), wait at the
+category's rate-limit gate, take a concurrency slot, send, read the whole body, release the slot. A failure is
+handed to the retry policy, which answers with a delay or gives up; 429 delays are served at the category gate
+so that the whole category waits once, other failures sleep per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+import aiohttp
+import anyio
+import msgspec
+from yarl import URL
+
+from .._options import RawResponse
+from ..errors import APIError, RateLimitError, RequestTimeoutError, TransportError, error_class_for
+from .auth import Authenticator
+from .clock import Clock
+from .gates import RateLimitGates
+from .headers import requested_wait
+from .hooks import Hooks, RequestEvent, ResponseEvent
+from .http import Body, Timeout, create_session, exchange
+from .metrics import CategoryMetrics, Metrics
+from .redact import redact_url
+from .retry import Failure, RetryPolicy
+
+logger = logging.getLogger("aiopinterest")
+
+#: Category of requests that are not API operations (S3 uploads, report downloads).
+EXTERNAL_CATEGORY: Final = "external"
+_NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingRequest:
+    """One request, as sent on every attempt of a call."""
+
+    method: str
+    url: URL
+    body: Body = None
+    headers: dict[str, str] = field(default_factory=dict)
+    category: str = EXTERNAL_CATEGORY
+    operation_id: str | None = None
+    # Send the client's bearer token (only ever to the API origin).
+    authenticated: bool = False
+    # A fixed Authorization value (HTTP Basic for /oauth/token), kept out of hooks and logs like the bearer.
+    authorization: str | None = None
+    # The caller vouches that sending it twice is harmless, so timeouts and 5xx may be retried.
+    replay_safe: bool = False
+
+
+class _ErrorBody(msgspec.Struct):
+    code: int | None = None
+    message: str | None = None
+
+
+_error_decoder = msgspec.json.Decoder(_ErrorBody)
+
+
+class Transport:
+    """The HTTP machinery of one client: session, auth, gates, retries, concurrency, metrics and hooks."""
+
+    def __init__(
+        self,
+        *,
+        base_url: URL,
+        auth: Authenticator,
+        retry: RetryPolicy,
+        timeout: Timeout,
+        max_concurrency: int,
+        gates: RateLimitGates,
+        clock: Clock,
+        proxy: str | None,
+        trust_env: bool,
+        session: aiohttp.ClientSession | None,
+        user_agent: str,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.metrics = Metrics()
+        self.hooks = Hooks()
+        self.retry = retry
+        self.timeout = timeout
+        self._api_origin = base_url.origin()
+        self._token_url = URL(f"{base_url}/oauth/token", encoded=True)
+        self._auth = auth
+        self._gates = gates
+        self._clock = clock
+        self._proxy = proxy
+        self._trust_env = trust_env
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._max_concurrency = max_concurrency
+        self._slots = anyio.Semaphore(max_concurrency)
+        self._attempt_timeouts = timeout.for_attempt()
+        self._base_headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        auth.connect(self._post_token)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this aiopinterest Client is closed")
+        if self._session is None:
+            # Created on first use, inside the event loop, so an unused client holds nothing open.
+            # Headroom above max_concurrency: token renewals run outside the concurrency slots.
+            self._session = create_session(connections=self._max_concurrency + 4, trust_env=self._trust_env)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session if the client created it; a session passed in by the caller stays open."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            await session.close()
+
+    async def send(
+        self,
+        request: OutgoingRequest,
+        *,
+        # Not asyncio.timeout: the budget must exclude time spent waiting for a concurrency slot.
+        timeout: float | None = None,  # noqa: ASYNC109
+        capture: RawResponse | None = None,
+        raise_for_status: bool = True,
+    ) -> RawResponse:
+        """Send with retries; returns the final response, or raises the typed error of the last attempt.
+
+        ``timeout`` bounds the whole call (default: the client's total timeout); waiting for a concurrency slot is
+        not counted. With ``raise_for_status=False`` an error status is returned instead of raised (after retries).
+        """
+        if request.authenticated and request.url.origin() != self._api_origin:
+            raise ValueError(
+                f"refusing to send the access token to {request.url.origin()}, not the API origin"
+            )
+        session = self._get_session()
+        budget = self.timeout.total if timeout is None else timeout
+        deadline = math.inf if budget is None else anyio.current_time() + budget
+        with anyio.CancelScope(deadline=deadline) as scope:
+            response, attempts = await self._send_with_retries(session, request, scope)
+            if capture is not None:
+                _copy_into(capture, response)
+            if raise_for_status and response.status >= 400:
+                raise api_error(request.method, response, attempts=attempts, now=self._clock.time())
+            return response
+        # Only reached when the deadline cancelled the scope.
+        raise RequestTimeoutError(
+            f"{request.method} {redact_url(request.url)} did not complete within its {budget} s timeout"
+        )
+
+    async def _send_with_retries(
+        self, session: aiohttp.ClientSession, request: OutgoingRequest, scope: anyio.CancelScope
+    ) -> tuple[RawResponse, int]:
+        counters = self.metrics.for_category(request.category)
+        attempt = 0
+        waited = 0.0
+        renewed = False
+        while True:
+            attempt += 1
+            if attempt > 1:
+                counters.retries += 1
+            token = await self._auth.bearer() if request.authenticated else None
+            gate_wait = await self._gates.wait(request.category)
+            if gate_wait:
+                counters.gate_wait += gate_wait
+                waited += gate_wait
+            await self._acquire_slot(scope)
+            try:
+                outcome = await self._attempt(session, request, token, attempt, counters)
+            finally:
+                self._slots.release()
+
+            if isinstance(outcome, TransportError):
+                failure = self._failure(request, attempt, waited, error=outcome)
+            else:
+                if outcome.status < 400:
+                    self._gates.observe(request.category, outcome.headers)
+                    return outcome, attempt
+                self._gates.observe(request.category, outcome.headers)
+                # A 401 for a token we may renew: renew once (shared with every request that met it) and replay.
+                if outcome.status == 401 and token is not None and not renewed:
+                    if await self._auth.renew_rejected(token):
+                        renewed = True
+                        continue
+                failure = self._failure(request, attempt, waited, response=outcome)
+
+            delay = self.retry.next_delay(failure)
+            if delay is None:
+                if isinstance(outcome, TransportError):
+                    raise outcome.with_attempts(attempt)
+                return outcome, attempt
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "retrying %s %s in %.3f s after %s (attempt %d, category %s)",
+                    request.method,
+                    redact_url(request.url),
+                    delay,
+                    type(outcome).__name__ if isinstance(outcome, TransportError) else outcome.status,
+                    attempt,
+                    request.category,
+                )
+            if failure.status == 429:
+                # Served at the gate on the next turn, where every request of the category waits with us.
+                self._gates.block(request.category, delay)
+            else:
+                await self._clock.sleep(delay)
+                counters.backoff_wait += delay
+                waited += delay
+
+    def _failure(
+        self,
+        request: OutgoingRequest,
+        attempt: int,
+        waited: float,
+        *,
+        response: RawResponse | None = None,
+        error: TransportError | None = None,
+    ) -> Failure:
+        return Failure(
+            method=request.method,
+            attempt=attempt,
+            waited=waited,
+            status=response.status if response is not None else None,
+            headers=response.headers if response is not None else _NO_HEADERS,
+            error=error,
+            replay_safe=request.replay_safe,
+            now=self._clock.time(),
+        )
+
+    async def _acquire_slot(self, scope: anyio.CancelScope) -> None:
+        """Take a concurrency slot; time spent waiting for it does not count against the call's timeout."""
+        try:
+            # The common case, without the event-loop round trip of an awaited acquire.
+            self._slots.acquire_nowait()
+            return
+        except anyio.WouldBlock:
+            pass
+        deadline = scope.deadline
+        scope.deadline = math.inf
+        started = anyio.current_time()
+        try:
+            await self._slots.acquire()
+        finally:
+            scope.deadline = deadline + (anyio.current_time() - started)
+
+    async def _attempt(
+        self,
+        session: aiohttp.ClientSession,
+        request: OutgoingRequest,
+        token: str | None,
+        attempt: int,
+        counters: CategoryMetrics,
+    ) -> RawResponse | TransportError:
+        """One HTTP exchange, with its hooks, metrics and log line; a transport failure is returned, not raised."""
+        headers = self._base_headers | request.headers
+        body = request.body
+        counters.requests += 1
+        if isinstance(body, bytes):
+            counters.bytes_sent += len(body)
+        event: RequestEvent | None = None
+        if self.hooks.request or self.hooks.response:
+            event = RequestEvent(
+                method=request.method,
+                url=redact_url(request.url),
+                category=request.category,
+                operation_id=request.operation_id,
+                attempt=attempt,
+                headers=headers,
+            )
+            await self.hooks.emit_request(event)
+            headers = dict(event.headers)
+        # Added after the hooks ran, so no hook ever sees a credential.
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        elif request.authorization is not None:
+            headers["Authorization"] = request.authorization
+        started = time.perf_counter()
+        try:
+            response = await exchange(
+                session,
+                request.method,
+                request.url,
+                headers=headers,
+                body=body,
+                timeouts=self._attempt_timeouts,
+                proxy=self._proxy,
+            )
+        except TransportError as error:
+            elapsed = time.perf_counter() - started
+            counters.transport_errors += 1
+            logger.debug(
+                "%s %s failed after %.1f ms (attempt %d): %s",
+                request.method,
+                redact_url(request.url),
+                elapsed * 1000,
+                attempt,
+                error,
+            )
+            if event is not None:
+                await self.hooks.emit_response(
+                    ResponseEvent(
+                        request=event,
+                        status=None,
+                        headers=_NO_HEADERS,
+                        bytes_received=0,
+                        elapsed=elapsed,
+                        error=error,
+                    )
+                )
+            return error
+        elapsed = time.perf_counter() - started
+        status = response.status
+        counters.bytes_received += len(response.content)
+        if status == 429:
+            counters.rate_limited += 1
+        elif status >= 500:
+            counters.server_errors += 1
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d in %.1f ms (attempt %d, category %s)",
+                request.method,
+                response.url,
+                status,
+                elapsed * 1000,
+                attempt,
+                request.category,
+            )
+        if event is not None:
+            await self.hooks.emit_response(
+                ResponseEvent(
+                    request=event,
+                    status=status,
+                    headers=response.headers,
+                    bytes_received=len(response.content),
+                    elapsed=elapsed,
+                )
+            )
+        return response
+
+    async def _post_token(self, body: bytes, headers: Mapping[str, str]) -> RawResponse:
+        """POST /oauth/token for the authenticator, HTTP Basic auth given by it."""
+        extra = dict(headers)
+        authorization = extra.pop("Authorization")
+        return await self.send(
+            OutgoingRequest(
+                method="POST",
+                url=self._token_url,
+                body=body,
+                headers=extra,
+                category="org_read",
+                operation_id="oauth/token",
+                authorization=authorization,
+            )
+        )
+
+
+def api_error(method: str, response: RawResponse, *, attempts: int = 1, now: float) -> APIError:
+    """The typed error for an error response; Pinterest's ``{"code", "message"}`` body is read when present."""
+    try:
+        body = _error_decoder.decode(response.content)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        body = _ErrorBody()
+    error = error_class_for(response.status)(
+        status=response.status,
+        method=method,
+        url=response.url,
+        headers=response.headers,
+        body=response.content,
+        code=body.code,
+        message=body.message,
+        attempts=attempts,
+    )
+    if isinstance(error, RateLimitError):
+        error.retry_after = requested_wait(response.status, response.headers, now)
+    return error
+
+
+def _copy_into(capture: RawResponse, response: RawResponse) -> None:
+    capture.status = response.status
+    capture.headers = response.headers
+    capture.content = response.content
+    capture.url = response.url
