@@ -109,7 +109,7 @@ def emit_models(plan: ModelPlan, version: str) -> str:
             body = ["    pass"]
         lines += body
     lines += ["", ""]
-    aliases = {name: _alias_text(plan, name) for name in table.nodes if name not in plan.structs}
+    aliases = {name: alias_text(plan, name) for name in table.nodes if name not in plan.structs}
     order = TopologicalSorter(
         {name: [dep for dep in aliases if dep != name and re.search(rf"\b{names[dep]}\b", aliases[name])] for name in aliases}
     ).static_order()
@@ -121,7 +121,7 @@ def emit_models(plan: ModelPlan, version: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _alias_text(plan: ModelPlan, name: str) -> str:
+def alias_text(plan: ModelPlan, name: str) -> str:
     node = plan.table.nodes[name]
     atoms = plan.annotator.lenient(node)
     parts = [a.text for a in atoms]

@@ -175,10 +175,12 @@ class Builder:
         return node
 
     def _merge_objects(self, parts: list[dict[str, Any]]) -> dict[str, Any]:
-        merged: dict[str, Any] = {"type": "object", "properties": {}}
+        targets = [self._resolve_for_merge(part) for part in parts]
+        # allOf also combines non-objects (an enum plus a description): only objects get type "object".
+        is_object = any(t.get("properties") or t.get("type") == "object" for t in targets)
+        merged: dict[str, Any] = {"type": "object", "properties": {}} if is_object else {"properties": {}}
         required: list[str] = []
-        for part in parts:
-            target = self._resolve_for_merge(part)
+        for target in targets:
             for key, value in target.items():
                 if key == "properties":
                     merged["properties"].update(value)
@@ -190,7 +192,7 @@ class Builder:
                     # allOf composes objects; "no other keys" on one part cannot forbid the other parts' keys.
                     if value is not False:
                         merged[key] = value
-                elif key != "type":
+                elif key != "type" or not is_object:
                     merged.setdefault(key, value)
         if required:
             merged["required"] = required

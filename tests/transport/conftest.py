@@ -1,0 +1,208 @@
+"""Fixtures for transport tests: loopback API servers, a controllable clock, and clients wired to both."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import anyio
+import msgspec
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from yarl import URL
+
+from aiopinterest._client import Client
+from aiopinterest._operation import Operation, Parameter
+from aiopinterest._transport.retry import RetryPolicy
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Item(msgspec.Struct):
+    """The response type of the hand-made test operations."""
+
+    id: str
+    title: str | None = None
+
+
+def operation(
+    method: str = "GET",
+    *,
+    category: str = "cat_a",
+    path: str = "/items/{item_id}",
+    scopes: tuple[str, ...] = (),
+    sandbox: bool = True,
+) -> Operation:
+    """A hand-built operation taking one path parameter ``item_id`` and no body."""
+    return Operation(
+        operation_id=f"items/{method.lower()}_{category}",
+        method=method,  # type: ignore[arg-type]
+        path=path,
+        namespace="items",
+        name=method.lower(),
+        summary="test operation",
+        ratelimit_category=category,
+        scopes=scopes,
+        sandbox=sandbox,
+        parameters=(Parameter(name="item_id", location="path", required=True, schema={"type": "string"}),),
+        response="Item",
+    )
+
+
+class FakeClock:
+    """A clock whose sleeps take no real time.
+
+    With ``auto_advance`` (default) a sleep moves time forward at once. Without it, sleepers wait until the test
+    calls :meth:`advance`, so a test can observe who is waiting.
+    """
+
+    def __init__(self, *, auto_advance: bool = True) -> None:
+        self.now = 1000.0
+        self.wall = 1_700_000_000.0
+        self.sleeps: list[float] = []
+        self.auto_advance = auto_advance
+        self._waiters: list[tuple[float, anyio.Event]] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.wall + (self.now - 1000.0)
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if self.auto_advance:
+            self.now += max(0.0, seconds)
+            await anyio.sleep(0)
+            return
+        wake = anyio.Event()
+        self._waiters.append((self.now + seconds, wake))
+        await wake.wait()
+
+    @property
+    def sleeping(self) -> int:
+        return len(self._waiters)
+
+    async def advance(self, seconds: float) -> None:
+        self.now += seconds
+        due = [(t, e) for t, e in self._waiters if t <= self.now]
+        self._waiters = [(t, e) for t, e in self._waiters if t > self.now]
+        for _, event in due:
+            event.set()
+        for _ in range(5):
+            await anyio.sleep(0)
+
+
+class ApiServer:
+    """A loopback HTTP server; ``routes`` maps (method, path) to handlers. Counts requests per path."""
+
+    def __init__(self) -> None:
+        self.app = web.Application()
+        self.hits: dict[str, int] = {}
+        self.requests: list[web.Request] = []
+        self.stall = asyncio.Event()
+        self._server: TestServer | None = None
+
+    def route(self, method: str, path: str, handler: Handler) -> None:
+        async def counted(request: web.Request) -> web.StreamResponse:
+            self.hits[request.path] = self.hits.get(request.path, 0) + 1
+            self.requests.append(request)
+            return await handler(request)
+
+        self.app.router.add_route(method, path, counted)
+
+    async def stalled(self) -> None:
+        """Await in a handler to hang until the test ends."""
+        await self.stall.wait()
+
+    async def start(self) -> None:
+        self._server = TestServer(self.app, host="127.0.0.1", port=0)
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        self.stall.set()
+        if self._server is not None:
+            await self._server.close()
+
+    @property
+    def origin(self) -> str:
+        assert self._server is not None
+        return str(self._server.make_url("/")).rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        return self.origin + "/v5"
+
+    def url(self, path: str) -> URL:
+        return URL(self.origin + path)
+
+
+@pytest.fixture(autouse=True)
+def _no_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PINTEREST_ACCESS_TOKEN", "PINTEREST_APP_ID", "PINTEREST_APP_SECRET", "PINTEREST_REFRESH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+async def make_server() -> AsyncIterator[Callable[[], Awaitable[ApiServer]]]:
+    servers: list[ApiServer] = []
+
+    async def make() -> ApiServer:
+        server = ApiServer()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        await server.close()
+
+
+@pytest.fixture
+async def server(make_server: Callable[[], Awaitable[ApiServer]]) -> ApiServer:
+    """An API server; add routes, then ``await server.start()`` (done by ``make_client``)."""
+    return await make_server()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def deterministic_retry() -> RetryPolicy:
+    # jitter 0.5: backoff after attempt n is exactly backoff_base * 2**(n-1) / 2.
+    return RetryPolicy(jitter=lambda: 0.5)
+
+
+@pytest.fixture
+async def make_client(
+    server: ApiServer, clock: FakeClock, deterministic_retry: RetryPolicy
+) -> AsyncIterator[Callable[..., Awaitable[Client]]]:
+    clients: list[Client] = []
+
+    async def make(**kwargs: Any) -> Client:
+        if server._server is None:
+            await server.start()
+        kwargs.setdefault("access_token", "test-access-token")
+        kwargs.setdefault("base_url", server.base_url)
+        kwargs.setdefault("clock", clock)
+        kwargs.setdefault("retry", deterministic_retry)
+        client = Client(**kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+def json_item() -> Iterator[Handler]:
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response({"id": request.match_info.get("item_id", "1"), "title": "ok"})
+
+    yield handler
