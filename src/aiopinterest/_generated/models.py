@@ -8260,6 +8260,13 @@ class Pin(Model):
     pin_metrics: dict[str, Any] | None = None
     """Pin metrics with associated time intervals if any."""
     title: str | None = None
+    media_source: PinMediaSource | None = None
+    note: str | None = None
+    """Private note for this Pin."""
+    is_removable: bool | None = None
+    """Whether the Pin is ad-only (not shown on a board)."""
+    product_tags: list[dict[str, Any]] | None = None
+    """Products tagged on the Pin."""
 
 
 class PinAnalyticsMetricsResponse(Model):

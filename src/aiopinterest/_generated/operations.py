@@ -5870,7 +5870,7 @@ BUSINESS_ACCESS_ASSETS_BUSINESS_PARTNER_ASSET_ACCESS_GET = Operation(
         Parameter(
             "partner_type",
             "query",
-            schema={"type": "object", "enum": ["INTERNAL", "EXTERNAL"], "default": "INTERNAL"},
+            schema={"type": "string", "enum": ["INTERNAL", "EXTERNAL"], "default": "INTERNAL"},
         ),
         Parameter(
             "asset_type",
