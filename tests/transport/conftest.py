@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import msgspec
 import pytest
 from aiohttp import web
@@ -75,7 +76,7 @@ class FakeClock:
         self.sleeps.append(seconds)
         if self.auto_advance:
             self.now += max(0.0, seconds)
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             return
         wake = anyio.Event()
         self._waiters.append((self.now + seconds, wake))
@@ -92,7 +93,7 @@ class FakeClock:
         for _, event in due:
             event.set()
         for _ in range(5):
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
 
 
 class ApiServer:
@@ -141,7 +142,12 @@ class ApiServer:
 
 @pytest.fixture(autouse=True)
 def _no_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PINTEREST_ACCESS_TOKEN", "PINTEREST_APP_ID", "PINTEREST_APP_SECRET", "PINTEREST_REFRESH_TOKEN"):
+    for name in (
+        "PINTEREST_ACCESS_TOKEN",
+        "PINTEREST_APP_ID",
+        "PINTEREST_APP_SECRET",
+        "PINTEREST_REFRESH_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
@@ -200,9 +206,6 @@ async def make_client(
         await client.close()
 
 
-@pytest.fixture
-def json_item() -> Iterator[Handler]:
-    async def handler(request: web.Request) -> web.Response:
-        return web.json_response({"id": request.match_info.get("item_id", "1"), "title": "ok"})
-
-    yield handler
+async def json_item(request: web.Request) -> web.Response:
+    """A handler answering 200 with an Item."""
+    return web.json_response({"id": request.match_info.get("item_id", "1"), "title": "ok"})
