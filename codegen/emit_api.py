@@ -12,7 +12,9 @@ from .operations import Op, Param
 from .schema import camel, python_field_name
 
 # Namespaces whose generated class a hand-written subclass extends with helpers (module, class).
-EXTENSIONS: dict[str, tuple[str, str]] = {}
+EXTENSIONS: dict[str, tuple[str, str]] = {
+    "media": ("..media", "MediaNamespace"),
+}
 
 
 def by_namespace(ops: list[Op]) -> dict[str, list[Op]]:
