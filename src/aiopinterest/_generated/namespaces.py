@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .resources.lead_ads import LeadAdsResource
     from .resources.lead_forms import LeadFormsResource
     from .resources.leads_export import LeadsExportResource
-    from .resources.media import MediaResource
+    from ..media import MediaNamespace
     from .resources.msot_events import MsotEventsResource
     from .resources.notification import NotificationResource
     from .resources.oauth import OauthResource
@@ -278,11 +278,11 @@ class GeneratedNamespaces:
         return LeadsExportResource(cast("Client", self))
 
     @cached_property
-    def media(self) -> MediaResource:
+    def media(self) -> MediaNamespace:
         """3 operation(s): list, create, get."""
-        from .resources.media import MediaResource
+        from ..media import MediaNamespace
 
-        return MediaResource(cast("Client", self))
+        return MediaNamespace(cast("Client", self))
 
     @cached_property
     def msot_events(self) -> MsotEventsResource:
