@@ -1,0 +1,350 @@
+"""Auth: bearer only to the API origin; OAuth renewal (refresh_token, client_credentials), single flight."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Awaitable, Callable
+
+import anyio
+import pytest
+from aiohttp import web
+
+from aiopinterest._client import Client
+from aiopinterest._transport.auth import OAuthToken
+from aiopinterest._transport.hooks import RequestEvent, ResponseEvent
+from aiopinterest.errors import AuthenticationError, CredentialsError, MissingScopeError, PinterestError
+
+from .conftest import ApiServer, FakeClock, Item, json_item, operation
+
+MakeClient = Callable[..., Awaitable[Client]]
+GET = operation("GET")
+
+APP_ID = "app-1234"
+APP_SECRET = "app-secret-s3cr3t"
+REFRESH_TOKEN = "refresh-token-r3fr3sh"
+OLD_TOKEN = "access-token-0ld"
+NEW_TOKEN = "access-token-n3w"
+SECRETS = (
+    APP_SECRET,
+    REFRESH_TOKEN,
+    OLD_TOKEN,
+    NEW_TOKEN,
+    base64.b64encode(f"{APP_ID}:{APP_SECRET}".encode()).decode(),
+)
+
+
+class TokenServer:
+    """/v5/oauth/token issuing NEW_TOKEN, and /v5/items/{id} accepting only the currently valid token."""
+
+    def __init__(self, server: ApiServer, *, valid: str = NEW_TOKEN, expires_in: int = 2_592_000) -> None:
+        self.valid = valid
+        self.expires_in = expires_in
+        self.forms: list[dict[str, str]] = []
+        server.route("POST", "/v5/oauth/token", self.token)
+        server.route("GET", "/v5/items/{item_id}", self.item)
+
+    async def token(self, request: web.Request) -> web.Response:
+        expected = "Basic " + base64.b64encode(f"{APP_ID}:{APP_SECRET}".encode()).decode()
+        if request.headers.get("Authorization") != expected:
+            return web.json_response({"code": 2, "message": "bad client credentials"}, status=401)
+        assert request.content_type == "application/x-www-form-urlencoded"
+        form = dict(await request.post())
+        self.forms.append({k: str(v) for k, v in form.items()})
+        await anyio.sleep(0.01)  # let concurrent requests pile up behind the renewal
+        return web.json_response(
+            {
+                "access_token": NEW_TOKEN,
+                "refresh_token": REFRESH_TOKEN,
+                "response_type": form["grant_type"],
+                "token_type": "bearer",
+                "expires_in": self.expires_in,
+                "refresh_token_expires_in": 5_184_000,
+                "scope": "boards:read,pins:read",
+            }
+        )
+
+    async def item(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.valid}":
+            return web.json_response({"code": 2, "message": "Authentication failed."}, status=401)
+        return await json_item(request)
+
+
+async def test_bearer_token_is_sent(server: ApiServer, make_client: MakeClient) -> None:
+    tokens = TokenServer(server, valid=OLD_TOKEN)
+    client = await make_client(access_token=OLD_TOKEN)
+
+    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+    assert tokens.forms == []
+
+
+async def test_access_token_from_environment(
+    server: ApiServer, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    TokenServer(server, valid=OLD_TOKEN)
+    monkeypatch.setenv("PINTEREST_ACCESS_TOKEN", OLD_TOKEN)
+    client = await make_client(access_token=None)
+
+    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+
+
+async def test_401_renews_the_token_then_retries(server: ApiServer, make_client: MakeClient) -> None:
+    tokens = TokenServer(server)
+    persisted: list[OAuthToken] = []
+    client = await make_client(
+        access_token=OLD_TOKEN,
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        refresh_token=REFRESH_TOKEN,
+        on_token_refresh=persisted.append,
+    )
+
+    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+
+    assert tokens.forms == [{"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN}]
+    assert [token.access_token for token in persisted] == [NEW_TOKEN]
+    assert persisted[0].refresh_token == REFRESH_TOKEN and persisted[0].expires_in == 2_592_000
+    assert client.granted_scopes == {"boards:read", "pins:read"}
+    assert server.hits["/v5/items/1"] == 2
+
+
+async def test_a_401_without_app_credentials_raises(server: ApiServer, make_client: MakeClient) -> None:
+    TokenServer(server)
+    client = await make_client(access_token=OLD_TOKEN)
+
+    with pytest.raises(AuthenticationError) as caught:
+        await client._request(GET, Item, path={"item_id": "1"})
+    assert caught.value.message == "Authentication failed." and caught.value.attempts == 1
+
+
+async def test_a_token_still_rejected_after_renewal_raises(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    tokens = TokenServer(server, valid="a-token-nobody-has")
+    client = await make_client(
+        access_token=OLD_TOKEN, app_id=APP_ID, app_secret=APP_SECRET, refresh_token="r"
+    )
+
+    with pytest.raises(AuthenticationError):
+        await client._request(GET, Item, path={"item_id": "1"})
+    assert len(tokens.forms) == 1  # renewed once, not in a loop
+
+
+async def test_200_concurrent_401s_cause_exactly_one_refresh(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    tokens = TokenServer(server)
+    persisted: list[OAuthToken] = []
+
+    async def persist(token: OAuthToken) -> None:
+        persisted.append(token)
+
+    client = await make_client(
+        access_token=OLD_TOKEN,
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        refresh_token=REFRESH_TOKEN,
+        on_token_refresh=persist,
+        max_concurrency=200,
+    )
+    results: list[Item] = []
+
+    async def call(n: int) -> None:
+        results.append(await client._request(GET, Item, path={"item_id": str(n)}))
+
+    async with anyio.create_task_group() as group:
+        for n in range(200):
+            group.start_soon(call, n)
+
+    assert len(results) == 200
+    assert len(tokens.forms) == 1
+    assert len(persisted) == 1
+
+
+async def test_a_failed_renewal_is_shared_not_repeated(server: ApiServer, make_client: MakeClient) -> None:
+    tokens = TokenServer(server)
+    client = await make_client(
+        access_token=OLD_TOKEN, app_id=APP_ID, app_secret="wrong-secret", refresh_token=REFRESH_TOKEN
+    )
+    failures: list[BaseException] = []
+
+    async def call(n: int) -> None:
+        try:
+            await client._request(GET, Item, path={"item_id": str(n)})
+        except PinterestError as error:
+            failures.append(error)
+
+    async with anyio.create_task_group() as group:
+        for n in range(20):
+            group.start_soon(call, n)
+
+    assert len(failures) == 20 and all(isinstance(e, AuthenticationError) for e in failures)
+    assert tokens.forms == []  # rejected before reading the form
+    assert server.hits["/v5/oauth/token"] < 20
+
+
+async def test_missing_token_is_obtained_with_client_credentials(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    tokens = TokenServer(server)
+    client = await make_client(
+        access_token=None, app_id=APP_ID, app_secret=APP_SECRET, scopes=["pins:read", "boards:read"]
+    )
+
+    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+    assert tokens.forms == [{"grant_type": "client_credentials", "scope": "boards:read,pins:read"}]
+    assert server.hits["/v5/items/1"] == 1
+
+
+async def test_expiring_token_is_renewed_before_use(
+    server: ApiServer, make_client: MakeClient, clock: FakeClock
+) -> None:
+    tokens = TokenServer(server, expires_in=3600)
+    client = await make_client(
+        access_token=None, app_id=APP_ID, app_secret=APP_SECRET, refresh_token=REFRESH_TOKEN
+    )
+
+    await client._request(GET, Item, path={"item_id": "1"})
+    clock.now += 3000
+    await client._request(GET, Item, path={"item_id": "2"})
+    assert len(tokens.forms) == 1
+    clock.now += 600  # within the renewal margin before expiry
+    await client._request(GET, Item, path={"item_id": "3"})
+
+    assert len(tokens.forms) == 2
+    assert server.hits["/v5/items/3"] == 1  # renewed up front, no 401 round trip
+
+
+async def test_no_credentials_at_all_is_a_clear_error(server: ApiServer, make_client: MakeClient) -> None:
+    TokenServer(server)
+    client = await make_client(access_token=None)
+
+    with pytest.raises(CredentialsError, match="PINTEREST_ACCESS_TOKEN"):
+        await client._request(GET, Item, path={"item_id": "1"})
+    assert server.hits == {}
+
+
+async def test_scopes_learnt_from_the_token_response_are_checked_before_sending(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    TokenServer(server)
+    client = await make_client(
+        access_token=None, app_id=APP_ID, app_secret=APP_SECRET, refresh_token=REFRESH_TOKEN
+    )
+    writes = operation("GET", scopes=("boards:read", "pins:write", "ads:read"))
+
+    with pytest.raises(MissingScopeError) as caught:
+        await client._request(writes, Item, path={"item_id": "1"})
+
+    assert caught.value.missing == ("pins:write", "ads:read")
+    assert "pins:write, ads:read" in str(caught.value)
+    assert "/v5/items/1" not in server.hits
+
+
+async def test_scopes_given_by_the_caller_are_checked(server: ApiServer, make_client: MakeClient) -> None:
+    server.route("GET", "/v5/items/{item_id}", json_item)
+    client = await make_client(scopes=["pins:read"])
+
+    with pytest.raises(MissingScopeError):
+        await client._request(operation("GET", scopes=("boards:read",)), Item, path={"item_id": "1"})
+    granted = operation("GET", scopes=("pins:read",))
+    assert await client._request(granted, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+
+
+async def test_bearer_goes_only_to_the_api_origin(
+    server: ApiServer, make_server: Callable[[], Awaitable[ApiServer]], make_client: MakeClient
+) -> None:
+    other = await make_server()
+    seen: list[str | None] = []
+
+    async def upload(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(status=204)
+
+    other.route("POST", "/upload", upload)
+    await other.start()
+    client = await make_client()
+
+    response = await client._request_raw("POST", str(other.url("/upload")), body=b"file")
+    assert response.status == 204 and seen == [None]
+    with pytest.raises(ValueError, match="refusing to send the access token"):
+        await client._request_raw("POST", str(other.url("/upload")), body=b"file", authenticated=True)
+
+
+async def test_authenticated_raw_request_to_the_api(server: ApiServer, make_client: MakeClient) -> None:
+    TokenServer(server, valid=OLD_TOKEN)
+    client = await make_client(access_token=OLD_TOKEN)
+
+    response = await client._request_raw("GET", "/items/7", authenticated=True, category="cat_a")
+    assert response.status == 200 and b'"7"' in response.content
+    assert client.metrics["cat_a"].requests == 1
+
+
+async def test_bearer_is_dropped_on_a_redirect_to_another_origin(
+    server: ApiServer, make_server: Callable[[], Awaitable[ApiServer]], make_client: MakeClient
+) -> None:
+    other = await make_server()
+    seen: dict[str, str | None] = {}
+
+    async def record(request: web.Request) -> web.Response:
+        seen[request.host] = request.headers.get("Authorization")
+        return web.json_response({"id": "9"})
+
+    other.route("GET", "/elsewhere", record)
+    await other.start()
+
+    async def redirect_away(request: web.Request) -> web.Response:
+        raise web.HTTPFound(str(other.url("/elsewhere")))
+
+    async def redirect_home(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect("/v5/same")
+
+    server.route("GET", "/v5/items/away", redirect_away)
+    server.route("GET", "/v5/items/home", redirect_home)
+    server.route("GET", "/v5/same", record)
+    client = await make_client(access_token=OLD_TOKEN)
+
+    assert await client._request(GET, Item, path={"item_id": "away"}) == Item(id="9")
+    assert await client._request(GET, Item, path={"item_id": "home"}) == Item(id="9")
+
+    assert seen == {other.url("/").authority: None, server.url("/").authority: f"Bearer {OLD_TOKEN}"}
+
+
+async def test_no_secret_in_logs_reprs_errors_or_hook_events(
+    server: ApiServer, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    TokenServer(server)
+    events: list[RequestEvent | ResponseEvent] = []
+    caplog.set_level(logging.DEBUG, logger="aiopinterest")
+    persisted: list[OAuthToken] = []
+    client = await make_client(
+        access_token=OLD_TOKEN,
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        refresh_token=REFRESH_TOKEN,
+        on_request=events.append,
+        on_response=events.append,
+        on_token_refresh=persisted.append,
+    )
+
+    await client._request(GET, Item, path={"item_id": "1"})
+    broken = await make_client(
+        access_token=OLD_TOKEN, app_id=APP_ID, app_secret=APP_SECRET + "-wrong", refresh_token=REFRESH_TOKEN
+    )
+    with pytest.raises(AuthenticationError) as caught:
+        await broken._request(GET, Item, path={"item_id": "1"})
+
+    texts = [
+        caplog.text,
+        repr(client),
+        repr(broken),
+        str(caught.value),
+        repr(caught.value),
+        repr(persisted),
+        *map(repr, events),
+    ]
+    assert caplog.text  # the transport did log
+    assert len(events) >= 6
+    for text in texts:
+        for secret in SECRETS:
+            assert secret not in text
