@@ -65,6 +65,7 @@ class FakeClock:
         self.sleeps: list[float] = []
         self.auto_advance = auto_advance
         self._waiters: list[tuple[float, anyio.Event]] = []
+        self._new_sleeper = anyio.Event()
 
     def monotonic(self) -> float:
         return self.now
@@ -80,11 +81,19 @@ class FakeClock:
             return
         wake = anyio.Event()
         self._waiters.append((self.now + seconds, wake))
+        self._new_sleeper.set()
         await wake.wait()
 
     @property
     def sleeping(self) -> int:
         return len(self._waiters)
+
+    async def until_sleeping(self, count: int) -> None:
+        """Wait (up to 5 s of real time) until ``count`` tasks are asleep on this clock."""
+        with anyio.fail_after(5):
+            while self.sleeping < count:
+                self._new_sleeper = anyio.Event()
+                await self._new_sleeper.wait()
 
     async def advance(self, seconds: float) -> None:
         self.now += seconds

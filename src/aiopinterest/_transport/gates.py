@@ -12,6 +12,7 @@ news for every call of that category and for no other. A gate holds three indepe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from .clock import Clock
@@ -19,11 +20,12 @@ from .headers import ratelimit_state
 
 
 class _Gate:
-    __slots__ = ("blocked_until", "client_interval", "next_slot", "paced_interval")
+    __slots__ = ("blocked_until", "client_interval", "last_slot", "paced_interval")
 
     def __init__(self, client_interval: float) -> None:
         self.blocked_until = 0.0
-        self.next_slot = 0.0
+        # When the latest request was let through: spacing counts from there.
+        self.last_slot = -math.inf
         self.client_interval = client_interval
         self.paced_interval = 0.0
 
@@ -32,12 +34,9 @@ class _Gate:
         return max(self.client_interval, self.paced_interval)
 
     def reserve(self, now: float) -> float:
-        """Take the next send slot; returns how long to wait for it."""
-        interval = self.interval
-        if interval <= 0:
-            return 0.0
-        slot = max(now, self.next_slot)
-        self.next_slot = slot + interval
+        """Take the next send slot, ``interval`` after the previous one; returns how long to wait for it."""
+        slot = max(now, self.last_slot + self.interval)
+        self.last_slot = slot
         return slot - now
 
 
@@ -70,6 +69,7 @@ class RateLimitGates:
         clock = self._clock
         start = clock.monotonic()
         if gate.blocked_until <= start and gate.interval <= 0:
+            gate.last_slot = start
             return 0.0
         await self._until_unblocked(gate)
         slot_delay = gate.reserve(clock.monotonic())
