@@ -27,7 +27,8 @@ def render() -> dict[Path, str]:
     plan = ModelPlan(builder)
     grouped = by_namespace(ops)
     files = {
-        OUTPUT / "__init__.py": f'"""Code generated from Pinterest\'s OpenAPI description {version}; do not edit."""\n',
+        OUTPUT
+        / "__init__.py": f'"""Code generated from Pinterest\'s OpenAPI description {version}; do not edit."""\n',
         OUTPUT / "models.py": emit_models(plan, version),
         OUTPUT / "schemas.json": runtime_table(plan),
         OUTPUT / "operations.py": emit_operations(plan, ops, version),
@@ -36,7 +37,9 @@ def render() -> dict[Path, str]:
         REFERENCE: emit_reference(plan, grouped, version),
     }
     for namespace, namespace_ops in grouped.items():
-        files[OUTPUT / "resources" / f"{namespace}.py"] = emit_resource(plan, namespace, namespace_ops, version)
+        files[OUTPUT / "resources" / f"{namespace}.py"] = emit_resource(
+            plan, namespace, namespace_ops, version
+        )
     return files
 
 
@@ -67,7 +70,9 @@ def generate() -> int:
     for path, content in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
-    print(f"wrote {len(files)} files into {OUTPUT.relative_to(source.ROOT)} and {REFERENCE.relative_to(source.ROOT)}")
+    print(
+        f"wrote {len(files)} files into {OUTPUT.relative_to(source.ROOT)} and {REFERENCE.relative_to(source.ROOT)}"
+    )
     return 0
 
 
@@ -81,7 +86,9 @@ def check() -> int:
     for path, content in files.items():
         current = path.read_text() if path.exists() else ""
         if current != content:
-            diff = difflib.unified_diff(current.splitlines(), content.splitlines(), str(path), "generated", lineterm="", n=1)
+            diff = difflib.unified_diff(
+                current.splitlines(), content.splitlines(), str(path), "generated", lineterm="", n=1
+            )
             problems.append("\n".join(list(diff)[:20]))
     extra = [p for p in OUTPUT.rglob("*.py") if p not in files and "__pycache__" not in p.parts]
     problems += [f"{p}: not produced by the generator" for p in extra]

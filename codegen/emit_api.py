@@ -44,7 +44,10 @@ def _param_source(p: Param, indent: str) -> str:
 def emit_operations(plan: ModelPlan, ops: list[Op], version: str) -> str:
     names = plan.names
     lines = [
-        HEADER.format(doc="The operation table: every Pinterest API v5 operation, by the constant its method uses.", version=version),
+        HEADER.format(
+            doc="The operation table: every Pinterest API v5 operation, by the constant its method uses.",
+            version=version,
+        ),
         "from __future__ import annotations",
         "",
         "from collections.abc import Mapping",
@@ -133,9 +136,18 @@ class _Method:
     def strict(self, node: dict[str, Any]) -> str:
         annotation = self.plan.annotator.strict(node)
         for ref in re.findall(r"\b[A-Z]\w*\b", annotation):
-            if ref not in ("Mapping", "Sequence", "Any", "Literal", "None") and ref in self.plan.names.values():
+            if (
+                ref not in ("Mapping", "Sequence", "Any", "Literal", "None")
+                and ref in self.plan.names.values()
+            ):
                 self.imports.add(ref)
-        for word, need in (("Mapping[", "Mapping"), ("Sequence[", "Sequence"), ("Any", "Any"), ("Literal[", "Literal"), ("datetime.", "datetime")):
+        for word, need in (
+            ("Mapping[", "Mapping"),
+            ("Sequence[", "Sequence"),
+            ("Any", "Any"),
+            ("Literal[", "Literal"),
+            ("datetime.", "datetime"),
+        ):
             if word in annotation:
                 self.needs.add(need)
         return annotation
@@ -153,10 +165,19 @@ class _Method:
             if p.required:
                 signature.append(f"{p.name}: {annotation}")
             else:
-                signature.append(f"{p.name}: {annotation} | None = None" if "None" not in annotation.split(" | ") else f"{p.name}: {annotation} = None")
+                signature.append(
+                    f"{p.name}: {annotation} | None = None"
+                    if "None" not in annotation.split(" | ")
+                    else f"{p.name}: {annotation} = None"
+                )
             (path_args if p.location == "path" else query_args).append(p.name)
             taken.add(p.name)
-            docs.append((p.name, text.first_sentence(p.description) or text.first_sentence(p.schema.get("description"))))
+            docs.append(
+                (
+                    p.name,
+                    text.first_sentence(p.description) or text.first_sentence(p.schema.get("description")),
+                )
+            )
         body_fields: list[str] = []
         if op.body:
             body_node = {"$ref": op.body}
@@ -165,9 +186,15 @@ class _Method:
                 annotation += " | Mapping[str, Any]"
                 self.needs.update({"Mapping", "Any"})
             signature.append(f"body: {annotation} | None = None")
-            docs.append(("body", f"the request body (``{plan.names[op.body]}``, or a dict validated against it)"))
+            docs.append(
+                ("body", f"the request body (``{plan.names[op.body]}``, or a dict validated against it)")
+            )
             target = plan.table.deref(body_node)
-            if op.body in plan.structs and target.get("properties") and not (target.get("oneOf") or target.get("anyOf")):
+            if (
+                op.body in plan.structs
+                and target.get("properties")
+                and not (target.get("oneOf") or target.get("anyOf"))
+            ):
                 for prop, schema in target["properties"].items():
                     if python_field_name(prop) != prop or prop in taken or schema.get("readOnly"):
                         continue
@@ -187,7 +214,11 @@ class _Method:
         else:
             returns = self.model(op.response) if op.response else "None"
             first = returns if op.response else "type(None)"
-            if op.response and op.response not in self.plan.structs and " | " in alias_text(self.plan, op.response):
+            if (
+                op.response
+                and op.response not in self.plan.structs
+                and " | " in alias_text(self.plan, op.response)
+            ):
                 # A union alias is a valid msgspec type but not a ``type[T]`` to mypy.
                 first = f'cast("type[{returns}]", {returns})'
                 self.needs.add("cast")
@@ -247,7 +278,11 @@ def emit_resource(plan: ModelPlan, namespace: str, ops: list[Op], version: str) 
     needs = set().union(*(m.needs for m in methods))
     typing_names = sorted(n for n in ("Any", "Literal", "cast") if n in needs)
     abc = sorted(n for n in ("Mapping", "Sequence") if n in needs)
-    lines = [HEADER.format(doc=f"The ``{namespace}`` namespace: {len(ops)} operation(s).", version=version), "from __future__ import annotations", ""]
+    lines = [
+        HEADER.format(doc=f"The ``{namespace}`` namespace: {len(ops)} operation(s).", version=version),
+        "from __future__ import annotations",
+        "",
+    ]
     if "datetime" in needs:
         lines.append("import datetime")
     if abc:
@@ -263,7 +298,11 @@ def emit_resource(plan: ModelPlan, namespace: str, ops: list[Op], version: str) 
         lines.append("from ..models import (")
         lines.extend(f"    {name}," for name in imports)
         lines.append(")")
-    lines += ["", "if TYPE_CHECKING:", "    from ...pagination import AsyncPaginator" if "AsyncPaginator" in needs else "    pass"]
+    lines += [
+        "",
+        "if TYPE_CHECKING:",
+        "    from ...pagination import AsyncPaginator" if "AsyncPaginator" in needs else "    pass",
+    ]
     lines += ["", "", f"class {resource_class(namespace)}(Resource):"]
     lines.append(f'    """Operations tagged ``{namespace}``: {", ".join(op.name for op in ops)}."""')
     for body in bodies:
@@ -277,7 +316,10 @@ def resource_class(namespace: str) -> str:
 
 def emit_namespaces(grouped: dict[str, list[Op]], version: str) -> str:
     lines = [
-        HEADER.format(doc="The namespaces of the client (``client.pins``, ``client.boards``, ...), each loaded on first use.", version=version),
+        HEADER.format(
+            doc="The namespaces of the client (``client.pins``, ``client.boards``, ...), each loaded on first use.",
+            version=version,
+        ),
         "from __future__ import annotations",
         "",
         "from functools import cached_property",
@@ -289,14 +331,21 @@ def emit_namespaces(grouped: dict[str, list[Op]], version: str) -> str:
     for ns in grouped:
         module, cls = EXTENSIONS.get(ns, (f".resources.{ns}", resource_class(ns)))
         lines.append(f"    from {module} import {cls}")
-    lines += ["", "", "class GeneratedNamespaces:", '    """One attribute per API namespace; importing a namespace is deferred to its first use."""']
+    lines += [
+        "",
+        "",
+        "class GeneratedNamespaces:",
+        '    """One attribute per API namespace; importing a namespace is deferred to its first use."""',
+    ]
     for ns, ops in grouped.items():
         module, cls = EXTENSIONS.get(ns, (f".resources.{ns}", resource_class(ns)))
         lines += [
             "",
             "    @cached_property",
             f"    def {ns}(self) -> {cls}:",
-            f'        """{len(ops)} operation(s): {", ".join(op.name for op in ops)}."""' if len(", ".join(op.name for op in ops)) < 70 else f'        """{len(ops)} operations tagged ``{ns}``."""',
+            f'        """{len(ops)} operation(s): {", ".join(op.name for op in ops)}."""'
+            if len(", ".join(op.name for op in ops)) < 70
+            else f'        """{len(ops)} operations tagged ``{ns}``."""',
             f"        from {module} import {cls}",
             "",
             f'        return {cls}(cast("Client", self))',
@@ -314,7 +363,12 @@ def emit_reference(plan: ModelPlan, grouped: dict[str, list[Op]], version: str) 
         "",
     ]
     for ns, ops in grouped.items():
-        lines += [f"## `client.{ns}`", "", "| method | HTTP | scopes | rate limit | returns |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            f"## `client.{ns}`",
+            "",
+            "| method | HTTP | scopes | rate limit | returns |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for op in ops:
             returns = plan.names[op.response] if op.response else "None"
             if op.paginated and op.item:

@@ -24,7 +24,11 @@ class ModelPlan:
         self.builder = builder
         self.table: Table = builder.table
         self.names = self._python_names()
-        self.structs = {name for name, node in self.table.nodes.items() if builder.needs_struct(node) and "$ref" not in node}
+        self.structs = {
+            name
+            for name, node in self.table.nodes.items()
+            if builder.needs_struct(node) and "$ref" not in node
+        }
         self.annotator = Annotator(self.table, self.names, self.structs)
 
     def _python_names(self) -> dict[str, str]:
@@ -62,7 +66,10 @@ class ModelPlan:
 def emit_models(plan: ModelPlan, version: str) -> str:
     table, names, annotator = plan.table, plan.names, plan.annotator
     lines = [
-        HEADER.format(doc="Every Pinterest API v5 schema: a msgspec struct per object, a type alias per other schema.", version=version),
+        HEADER.format(
+            doc="Every Pinterest API v5 schema: a msgspec struct per object, a type alias per other schema.",
+            version=version,
+        ),
         "from __future__ import annotations",
         "",
         "from typing import Any, Literal, TypeAlias",
@@ -86,7 +93,9 @@ def emit_models(plan: ModelPlan, version: str) -> str:
         variants = [names[m["$ref"]] for m in node.get("oneOf") or node.get("anyOf") or [] if "$ref" in m]
         if variants:
             doc.append(
-                "One of " + ", ".join(f"``{v}``" for v in variants) + ": decoded as one struct carrying every "
+                "One of "
+                + ", ".join(f"``{v}``" for v in variants)
+                + ": decoded as one struct carrying every "
                 "variant's fields, since the API does not always say which variant it sent."
             )
         body = text.docstring(doc, "    ")
@@ -99,10 +108,14 @@ def emit_models(plan: ModelPlan, version: str) -> str:
                 annotation = annotator.field_text(schemas[0])
             else:
                 atoms = combine(a for s in schemas for a in annotator.lenient(s))
-                annotation = " | ".join([a.text for a in atoms] + ([] if atoms[0].kind == "any" else ["None"]))
+                annotation = " | ".join(
+                    [a.text for a in atoms] + ([] if atoms[0].kind == "any" else ["None"])
+                )
             default = "None" if ident == prop else f'msgspec.field(default=None, name="{prop}")'
             body.append(f"    {ident}: {annotation} = {default}")
-            field_doc = text.first_sentence(next((s.get("description") for s in schemas if s.get("description")), None))
+            field_doc = text.first_sentence(
+                next((s.get("description") for s in schemas if s.get("description")), None)
+            )
             if field_doc:
                 body.extend(text.docstring([field_doc], "    "))
         if not body:
@@ -111,7 +124,10 @@ def emit_models(plan: ModelPlan, version: str) -> str:
     lines += ["", ""]
     aliases = {name: alias_text(plan, name) for name in table.nodes if name not in plan.structs}
     order = TopologicalSorter(
-        {name: [dep for dep in aliases if dep != name and re.search(rf"\b{names[dep]}\b", aliases[name])] for name in aliases}
+        {
+            name: [dep for dep in aliases if dep != name and re.search(rf"\b{names[dep]}\b", aliases[name])]
+            for name in aliases
+        }
     ).static_order()
     for name in order:
         lines.append(f"{names[name]}: TypeAlias = {aliases[name]}")

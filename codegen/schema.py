@@ -234,7 +234,9 @@ class Builder:
                 k: self.hoist(v, camel(hint, k), top=False) for k, v in node["properties"].items()
             }
         if isinstance(node.get("additionalProperties"), dict):
-            node["additionalProperties"] = self.hoist(node["additionalProperties"], camel(hint, "Value"), top=False)
+            node["additionalProperties"] = self.hoist(
+                node["additionalProperties"], camel(hint, "Value"), top=False
+            )
         if "items" in node:
             node["items"] = self.hoist(node["items"], camel(hint, "Item"), top=False)
         for key in ("oneOf", "anyOf"):

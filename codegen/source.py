@@ -67,7 +67,7 @@ def load(path: Path) -> dict[str, Any]:
         spec: dict[str, Any] = json.loads(text)
     else:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        spec = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        spec = yaml.load(text, Loader=loader)  # the C or pure-Python *safe* loader
     apply_overlay(spec, json.loads(OVERLAY_FILE.read_text()))
     return spec
 

@@ -34,7 +34,9 @@ def first_sentence(text: str | None, max_length: int = 160) -> str:
 
 
 def wrap(text: str, indent: str, width: int = 110) -> list[str]:
-    return textwrap.wrap(text, width=width - len(indent), break_long_words=False, break_on_hyphens=False) or [""]
+    return textwrap.wrap(text, width=width - len(indent), break_long_words=False, break_on_hyphens=False) or [
+        ""
+    ]
 
 
 def docstring(paras: list[str], indent: str) -> list[str]:

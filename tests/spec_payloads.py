@@ -106,7 +106,11 @@ class Synthesiser:
             return int(node.get("minimum", 1)) + (1 if node.get("exclusiveMinimum") else 0)
         if kind == "number":
             example = node.get("example")
-            if isinstance(example, (int, float)) and not isinstance(example, bool) and self._in_range(example, node):
+            if (
+                isinstance(example, (int, float))
+                and not isinstance(example, bool)
+                and self._in_range(example, node)
+            ):
                 return example
             return node.get("minimum", 1.5)
         if kind == "boolean":

@@ -60,7 +60,12 @@ def json_responses(operation: dict[str, Any]) -> list[tuple[str, dict[str, Any]]
 
 
 def spec_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    return [op for item in spec["paths"].values() for op in item.values() if isinstance(op, dict) and "operationId" in op]
+    return [
+        op
+        for item in spec["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    ]
 
 
 def test_every_response_decodes(spec: dict[str, Any]) -> None:

@@ -55,7 +55,11 @@ def build_request(
             query_pairs.extend(_query_pairs(parameter, value))
     content = _encode_body(operation, body)
     return PreparedRequest(
-        operation.method, url_path, query_pairs, content, operation.body_content_type if content is not None else None
+        operation.method,
+        url_path,
+        query_pairs,
+        content,
+        operation.body_content_type if content is not None else None,
     )
 
 
@@ -98,7 +102,9 @@ def _scalar(value: Any) -> str:
 
 def _query_pairs(parameter: Parameter, value: Any) -> list[tuple[str, str]]:
     if parameter.deep_object and isinstance(value, Mapping):
-        return [(f"{parameter.name}[{key}]", _scalar(item)) for key, item in value.items() if item is not None]
+        return [
+            (f"{parameter.name}[{key}]", _scalar(item)) for key, item in value.items() if item is not None
+        ]
     if isinstance(value, (list, tuple)):
         if not parameter.explode:
             return [(parameter.name, ",".join(_scalar(item) for item in value))]

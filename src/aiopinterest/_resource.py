@@ -69,4 +69,3 @@ def _merge_body(operation: Operation, body: object, fields: Mapping[str, object]
             f"arguments ({', '.join(sorted(given))}), not both"
         )
     return given
-

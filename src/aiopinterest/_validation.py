@@ -87,10 +87,18 @@ def _check_string(value: Any, node: Schema, path: str) -> None:
 def _check_number(value: Any, node: Schema, path: str, *, integer: bool = False) -> None:
     if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
         raise _fail_type("an integer" if integer else "a number", value, path)
-    if "minimum" in node and (value <= node["minimum"] if node.get("exclusiveMinimum") else value < node["minimum"]):
-        raise RequestValidationError(path, f"must be {'>' if node.get('exclusiveMinimum') else '>='} {node['minimum']}")
-    if "maximum" in node and (value >= node["maximum"] if node.get("exclusiveMaximum") else value > node["maximum"]):
-        raise RequestValidationError(path, f"must be {'<' if node.get('exclusiveMaximum') else '<='} {node['maximum']}")
+    if "minimum" in node and (
+        value <= node["minimum"] if node.get("exclusiveMinimum") else value < node["minimum"]
+    ):
+        raise RequestValidationError(
+            path, f"must be {'>' if node.get('exclusiveMinimum') else '>='} {node['minimum']}"
+        )
+    if "maximum" in node and (
+        value >= node["maximum"] if node.get("exclusiveMaximum") else value > node["maximum"]
+    ):
+        raise RequestValidationError(
+            path, f"must be {'<' if node.get('exclusiveMaximum') else '<='} {node['maximum']}"
+        )
 
 
 def _check_integer(value: Any, node: Schema, path: str) -> None:
@@ -120,7 +128,9 @@ def _check_object(value: Any, node: Schema, path: str) -> None:
         raise _fail_type("an object", value, path)
     properties: Mapping[str, Schema] = node.get("properties") or {}
     for name in node.get("required", ()):
-        if value.get(name) is None and not (name in value and resolve(properties.get(name, {})).get("nullable")):
+        if value.get(name) is None and not (
+            name in value and resolve(properties.get(name, {})).get("nullable")
+        ):
             raise RequestValidationError(f"{path}.{name}", "is required")
     extra = node.get("additionalProperties", True)
     # A union's variants add their own keys, so only the union as a whole can call a key unknown.
