@@ -104,7 +104,7 @@ async def test_401_renews_the_token_then_retries(server: ApiServer, make_client:
     assert tokens.forms == [{"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN}]
     assert [token.access_token for token in persisted] == [NEW_TOKEN]
     assert persisted[0].refresh_token == REFRESH_TOKEN and persisted[0].expires_in == 2_592_000
-    assert client.granted_scopes == {"boards:read", "pins:read"}
+    assert client.granted_scopes == frozenset({"boards:read", "pins:read"})
     assert server.hits["/v5/items/1"] == 2
 
 
