@@ -118,6 +118,7 @@ def emit_models(plan: ModelPlan, version: str) -> str:
             )
             if field_doc:
                 body.extend(text.docstring([field_doc], "    "))
+        body += _variant_method(plan, name)
         if not body:
             body = ["    pass"]
         lines += body
@@ -135,6 +136,29 @@ def emit_models(plan: ModelPlan, version: str) -> str:
         if doc:
             lines.extend(text.docstring([doc], ""))
     return "\n".join(lines) + "\n"
+
+
+def _variant_method(plan: ModelPlan, name: str) -> list[str]:
+    """Where the spec names a discriminator, ``variant()`` gives the specific struct the tag selects.
+
+    Decoding itself stays untagged: a msgspec tagged union would reject a tag value the spec does not list yet.
+    """
+    discriminator = plan.table.nodes[name].get("discriminator") or {}
+    mapping = {
+        tag: target for tag, target in discriminator.get("mapping", {}).items() if target in plan.structs
+    }
+    if not mapping:
+        return []
+    names = plan.names
+    tag_field = python_field_name(discriminator["propertyName"])
+    variants = list(dict.fromkeys(names[target] for target in mapping.values()))
+    entries = ", ".join(f'"{tag}": {names[target]}' for tag, target in mapping.items())
+    return [
+        "",
+        f"    def variant(self) -> {' | '.join([*variants, names[name]])}:",
+        f'        """This object as the variant its ``{discriminator["propertyName"]}`` names; itself for a tag the spec does not list."""',
+        f"        return self._as_variant(self.{tag_field}, {{{entries}}})",
+    ]
 
 
 def alias_text(plan: ModelPlan, name: str) -> str:

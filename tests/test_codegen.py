@@ -114,3 +114,22 @@ def test_generated_code_is_reproducible_and_committed() -> None:
         [sys.executable, "-m", "codegen", "check"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_variant_follows_every_discriminator_mapping() -> None:
+    from aiopinterest._validation import schema_table
+
+    checked = 0
+    for name, node in schema_table().items():
+        discriminator = node.get("discriminator")
+        model = getattr(models, name)
+        if not discriminator or not hasattr(model, "variant"):
+            continue
+        field = discriminator["propertyName"]
+        for tag, target in discriminator["mapping"].items():
+            value = msgspec.convert({field: tag}, model)
+            assert type(value.variant()) is getattr(models, target), (name, tag)
+            checked += 1
+        unknown = msgspec.convert({field: "A_TAG_FROM_THE_FUTURE"}, model)
+        assert unknown.variant() is unknown
+    assert checked >= 80
