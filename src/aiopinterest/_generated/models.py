@@ -1192,6 +1192,22 @@ class AdvancedAuctionItemsSubmitRecord(Model):
     update_mask: list[UpdateMaskBidOptionField | str] | None = None
     """The list of item bid option fields to be set or updated."""
 
+    def variant(
+        self,
+    ) -> (
+        AdvancedAuctionItemsSubmitUpsertRecord
+        | AdvancedAuctionItemsSubmitDeleteRecord
+        | AdvancedAuctionItemsSubmitRecord
+    ):
+        """This object as the variant its ``operation`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.operation,
+            {
+                "UPSERT": AdvancedAuctionItemsSubmitUpsertRecord,
+                "DELETE": AdvancedAuctionItemsSubmitDeleteRecord,
+            },
+        )
+
 
 class AdvancedAuctionItemsSubmitUpsertRecord(Model):
     """Object uniquely identifying a retail catalog item"""
@@ -2854,6 +2870,18 @@ class CatalogsReportStats(Model):
     ineligible_for_organic: bool | None = None
     """Indicates if issue makes items ineligible for organic distribution"""
 
+    def variant(
+        self,
+    ) -> CatalogsReportFeedIngestionStats | CatalogsReportDistributionStats | CatalogsReportStats:
+        """This object as the variant its ``report_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.report_type,
+            {
+                "FEED_INGESTION_ISSUES": CatalogsReportFeedIngestionStats,
+                "DISTRIBUTION_ISSUES": CatalogsReportDistributionStats,
+            },
+        )
+
 
 class CatalogsReportFeedIngestionStats(Model):
     catalog_id: str | None = None
@@ -2900,6 +2928,15 @@ class CatalogsReportParameters(Model):
 
     catalog_type: CatalogsType | str | Literal["RETAIL"] | Literal["HOTEL"] | None = None
     report: Any = None
+
+    def variant(
+        self,
+    ) -> CatalogsRetailReportParameters | CatalogsHotelReportParameters | CatalogsReportParameters:
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {"RETAIL": CatalogsRetailReportParameters, "HOTEL": CatalogsHotelReportParameters},
+        )
 
 
 class CatalogsHotelReportParameters(Model):
@@ -2965,6 +3002,26 @@ class CatalogsHotelBatchItem(Model):
         None
     )
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsCreateHotelItem
+        | CatalogsUpsertHotelItem
+        | CatalogsUpdateHotelItem
+        | CatalogsDeleteHotelItem
+        | CatalogsHotelBatchItem
+    ):
+        """This object as the variant its ``operation`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.operation,
+            {
+                "CREATE": CatalogsCreateHotelItem,
+                "UPSERT": CatalogsUpsertHotelItem,
+                "UPDATE": CatalogsUpdateHotelItem,
+                "DELETE": CatalogsDeleteHotelItem,
+            },
+        )
+
 
 class CatalogsFeed(Model):
     """Catalogs Feed object
@@ -2992,6 +3049,17 @@ class CatalogsFeed(Model):
     status: CatalogsStatus | str | None = None
     catalog_id: str | None = None
     """Catalog id pertaining to the feed."""
+
+    def variant(self) -> CatalogsRetailFeed | CatalogsHotelFeed | CatalogsCreativeAssetsFeed | CatalogsFeed:
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailFeed,
+                "HOTEL": CatalogsHotelFeed,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsFeed,
+            },
+        )
 
 
 class CatalogsCreativeAssetsFeed(Model):
@@ -4470,6 +4538,24 @@ class CatalogsVerticalFeedsCreateRequest(Model):
     status: Literal["ACTIVE", "INACTIVE"] | str | None = None
     """Status for catalogs entities."""
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailFeedsCreateRequest
+        | CatalogsHotelFeedsCreateRequest
+        | CatalogsCreativeAssetsFeedsCreateRequest
+        | CatalogsVerticalFeedsCreateRequest
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailFeedsCreateRequest,
+                "HOTEL": CatalogsHotelFeedsCreateRequest,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsFeedsCreateRequest,
+            },
+        )
+
 
 class CatalogsCreativeAssetsFeedsUpdateRequest(Model):
     """Request object for updating a feed."""
@@ -4536,6 +4622,24 @@ class CatalogsVerticalFeedsUpdateRequest(Model):
     """A human-friendly name associated to a given feed."""
     preferred_processing_schedule: CatalogsFeedProcessingSchedule | None = None
     status: CatalogsStatus | str | None = None
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailFeedsUpdateRequest
+        | CatalogsHotelFeedsUpdateRequest
+        | CatalogsCreativeAssetsFeedsUpdateRequest
+        | CatalogsVerticalFeedsUpdateRequest
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailFeedsUpdateRequest,
+                "HOTEL": CatalogsHotelFeedsUpdateRequest,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsFeedsUpdateRequest,
+            },
+        )
 
 
 class CatalogsFeedsUpdateRequest(Model):
@@ -4829,6 +4933,24 @@ class CatalogsItemsBatch(Model):
     """Array with the catalogs items processing records part of the catalogs items batch"""
     status: BatchOperationStatus | str | None = None
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailItemsBatch
+        | CatalogsHotelItemsBatch
+        | CatalogsCreativeAssetsItemsBatch
+        | CatalogsItemsBatch
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailItemsBatch,
+                "HOTEL": CatalogsHotelItemsBatch,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsItemsBatch,
+            },
+        )
+
 
 class CatalogsItemsFilters(Model):
     """One of ``CatalogsRetailItemsFilter``, ``CatalogsHotelItemsFilter``, ``CatalogsCreativeAssetsItemsFilter``:
@@ -4845,6 +4967,24 @@ class CatalogsItemsFilters(Model):
     hotel_ids: list[str] | None = None
     creative_assets_ids: list[str] | None = None
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailItemsFilter
+        | CatalogsHotelItemsFilter
+        | CatalogsCreativeAssetsItemsFilter
+        | CatalogsItemsFilters
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailItemsFilter,
+                "HOTEL": CatalogsHotelItemsFilter,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsItemsFilter,
+            },
+        )
+
 
 class CatalogsItemsPostFilters(Model):
     """One of ``CatalogsRetailItemsPostFilter``, ``CatalogsHotelItemsPostFilter``,
@@ -4860,6 +5000,24 @@ class CatalogsItemsPostFilters(Model):
     item_ids: list[str] | None = None
     hotel_ids: list[str] | None = None
     creative_assets_ids: list[str] | None = None
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailItemsPostFilter
+        | CatalogsHotelItemsPostFilter
+        | CatalogsCreativeAssetsItemsPostFilter
+        | CatalogsItemsPostFilters
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailItemsPostFilter,
+                "HOTEL": CatalogsHotelItemsPostFilter,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsItemsPostFilter,
+            },
+        )
 
 
 class CatalogsCreativeAssetsItemsBatch(Model):
@@ -4931,6 +5089,28 @@ class CatalogsItemsBatchRequest(Model):
     language: CatalogsLocale | str | Language | None = None
     """We recommend using the CatalogsLocale values."""
     operation: BatchOperation | str | None = None
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsItemsUpdateBatchRequest
+        | CatalogsItemsUpsertBatchRequest
+        | CatalogsItemsCreateBatchRequest
+        | CatalogsItemsDeleteDiscontinuedBatchRequest
+        | CatalogsItemsDeleteBatchRequest
+        | CatalogsItemsBatchRequest
+    ):
+        """This object as the variant its ``operation`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.operation,
+            {
+                "UPDATE": CatalogsItemsUpdateBatchRequest,
+                "UPSERT": CatalogsItemsUpsertBatchRequest,
+                "CREATE": CatalogsItemsCreateBatchRequest,
+                "DELETE_DISCONTINUED": CatalogsItemsDeleteDiscontinuedBatchRequest,
+                "DELETE": CatalogsItemsDeleteBatchRequest,
+            },
+        )
 
 
 class CatalogsItemsCreateBatchRequest(Model):
@@ -5032,6 +5212,24 @@ class CatalogsVerticalsListProductsByCatalogBasedFilterRequest(Model):
     filters: Any = None
     locale: CatalogsLocale | str | None = None
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailListProductsByCatalogBasedFilterRequest
+        | CatalogsHotelListProductsByCatalogBasedFilterRequest
+        | CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest
+        | CatalogsVerticalsListProductsByCatalogBasedFilterRequest
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailListProductsByCatalogBasedFilterRequest,
+                "HOTEL": CatalogsHotelListProductsByCatalogBasedFilterRequest,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest,
+            },
+        )
+
 
 class CatalogsRetailListProductsByCatalogBasedFilterRequest(Model):
     """Request object to list products for a given retail catalog_id and product group filter."""
@@ -5076,6 +5274,19 @@ class CatalogsProduct(Model):
     metadata: Any = None
     pin: Pin | None = None
 
+    def variant(
+        self,
+    ) -> CatalogsRetailProduct | CatalogsHotelProduct | CatalogsCreativeAssetsProduct | CatalogsProduct:
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailProduct,
+                "HOTEL": CatalogsHotelProduct,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsProduct,
+            },
+        )
+
 
 class CatalogsVerticalProductGroup(Model):
     """product_group
@@ -5106,6 +5317,24 @@ class CatalogsVerticalProductGroup(Model):
     type: CatalogsProductGroupType | str | CatalogsHotelProductGroupType | None = None
     updated_at: int | None = None
     """Unix timestamp in seconds of last time catalog product group was updated."""
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailProductGroup
+        | CatalogsHotelProductGroup
+        | CatalogsCreativeAssetsProductGroup
+        | CatalogsVerticalProductGroup
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailProductGroup,
+                "HOTEL": CatalogsHotelProductGroup,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsProductGroup,
+            },
+        )
 
 
 class CatalogsCreativeAssetsProductGroup(Model):
@@ -5519,6 +5748,24 @@ class CatalogsProductGroupProductCountsVertical(Model):
     total: float | None = None
     videos: float | None = None
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailProductGroupProductCounts
+        | CatalogsHotelProductGroupProductCounts
+        | CatalogsCreativeAssetsProductGroupProductCounts
+        | CatalogsProductGroupProductCountsVertical
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailProductGroupProductCounts,
+                "HOTEL": CatalogsHotelProductGroupProductCounts,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsProductGroupProductCounts,
+            },
+        )
+
 
 class CatalogsHotelProductGroupProductCounts(Model):
     """Product counts for a Hotel CatalogsProductGroup"""
@@ -5593,6 +5840,24 @@ class CatalogsVerticalBatchRequest(Model):
     """Array with catalogs item operations"""
     language: CatalogsLocale | str | Language | None = None
     """We recommend using the CatalogsLocale values."""
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailBatchRequest
+        | CatalogsHotelBatchRequest
+        | CatalogsCreativeAssetsBatchRequest
+        | CatalogsVerticalBatchRequest
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailBatchRequest,
+                "HOTEL": CatalogsHotelBatchRequest,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsBatchRequest,
+            },
+        )
 
 
 class CatalogsHotelGuestRatings(Model):
@@ -5886,6 +6151,26 @@ class CatalogsCreativeAssetsBatchItem(Model):
         None
     )
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsCreateCreativeAssetsItem
+        | CatalogsUpsertCreativeAssetsItem
+        | CatalogsUpdateCreativeAssetsItem
+        | CatalogsDeleteCreativeAssetsItem
+        | CatalogsCreativeAssetsBatchItem
+    ):
+        """This object as the variant its ``operation`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.operation,
+            {
+                "CREATE": CatalogsCreateCreativeAssetsItem,
+                "UPSERT": CatalogsUpsertCreativeAssetsItem,
+                "UPDATE": CatalogsUpdateCreativeAssetsItem,
+                "DELETE": CatalogsDeleteCreativeAssetsItem,
+            },
+        )
+
 
 class CatalogsCreateCreativeAssetsItem(Model):
     """A creative assets item to be created."""
@@ -5998,6 +6283,24 @@ class CatalogsVerticalProductGroupCreateRequest(Model):
     locale: CatalogsLocale | str | None = None
     name: str | None = None
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailProductGroupCreateRequest
+        | CatalogsHotelProductGroupCreateRequest
+        | CatalogsCreativeAssetsProductGroupCreateRequest
+        | CatalogsVerticalProductGroupCreateRequest
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailProductGroupCreateRequest,
+                "HOTEL": CatalogsHotelProductGroupCreateRequest,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsProductGroupCreateRequest,
+            },
+        )
+
 
 class CatalogsVerticalProductGroupUpdateRequest(Model):
     """Request object for updating a catalog based product group.
@@ -6015,6 +6318,24 @@ class CatalogsVerticalProductGroupUpdateRequest(Model):
     locale: CatalogsLocale | str | None = None
     name: str | None = None
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailProductGroupUpdateRequest
+        | CatalogsHotelProductGroupUpdateRequest
+        | CatalogsCreativeAssetsProductGroupUpdateRequest
+        | CatalogsVerticalProductGroupUpdateRequest
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailProductGroupUpdateRequest,
+                "HOTEL": CatalogsHotelProductGroupUpdateRequest,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsProductGroupUpdateRequest,
+            },
+        )
+
 
 class CatalogsAvailableFilterValues(Model):
     """Object holding available filter values for each filter key
@@ -6027,6 +6348,24 @@ class CatalogsAvailableFilterValues(Model):
     catalog_type: Literal["RETAIL"] | str | Literal["HOTEL"] | Literal["CREATIVE_ASSETS"] | None = None
     filter_values: Any = None
     """A map of filter attributes to their available values."""
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailAvailableFilterValues
+        | CatalogsHotelAvailableFilterValues
+        | CatalogsCreativeAssetsAvailableFilterValues
+        | CatalogsAvailableFilterValues
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailAvailableFilterValues,
+                "HOTEL": CatalogsHotelAvailableFilterValues,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsAvailableFilterValues,
+            },
+        )
 
 
 class CatalogsRetailAvailableFilterValues(Model):
@@ -8046,6 +8385,24 @@ class OauthAccessTokenRequest(Model):
 
     grant_type: Literal["authorization_code", "refresh_token", "client_credentials"] | str | None = None
 
+    def variant(
+        self,
+    ) -> (
+        OauthAccessTokenRequestCode
+        | OauthAccessTokenRequestRefresh
+        | OauthAccessTokenRequestClientCredentials
+        | OauthAccessTokenRequest
+    ):
+        """This object as the variant its ``grant_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.grant_type,
+            {
+                "authorization_code": OauthAccessTokenRequestCode,
+                "refresh_token": OauthAccessTokenRequestRefresh,
+                "client_credentials": OauthAccessTokenRequestClientCredentials,
+            },
+        )
+
 
 class OauthAccessTokenRequestCode(Model):
     """A request to exchange an authorization code for an access token."""
@@ -8078,6 +8435,26 @@ class OauthAccessTokenResponse(Model):
     response_type: Literal["authorization_code", "refresh_token", "client_credentials"] | str | None = None
     scope: str | None = None
     token_type: str | None = None
+
+    def variant(
+        self,
+    ) -> (
+        OauthAccessTokenResponseCode
+        | OauthAccessTokenResponseRefresh
+        | OauthAccessTokenResponseClientCredentials
+        | OauthAccessTokenResponseIntegrationRefresh
+        | OauthAccessTokenResponse
+    ):
+        """This object as the variant its ``response_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.response_type,
+            {
+                "authorization_code": OauthAccessTokenResponseCode,
+                "refresh_token": OauthAccessTokenResponseRefresh,
+                "client_credentials": OauthAccessTokenResponseClientCredentials,
+                "integration_refresh": OauthAccessTokenResponseIntegrationRefresh,
+            },
+        )
 
 
 class OauthAccessTokenResponseCode(Model):
@@ -8327,6 +8704,28 @@ class PinMedia(Model):
     """Width (in pixels)."""
     items: list[Any] | None = None
 
+    def variant(
+        self,
+    ) -> (
+        PinMediaWithImage
+        | PinMediaWithVideo
+        | PinMediaWithImages
+        | PinMediaWithVideos
+        | PinMediaWithImageAndVideo
+        | PinMedia
+    ):
+        """This object as the variant its ``media_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.media_type,
+            {
+                "image": PinMediaWithImage,
+                "video": PinMediaWithVideo,
+                "multiple_images": PinMediaWithImages,
+                "multiple_videos": PinMediaWithVideos,
+                "multiple_mixed": PinMediaWithImageAndVideo,
+            },
+        )
+
 
 class PinMediaMetadata(Model):
     """One of ``ImageMetadata``, ``VideoMetadataWithItemType``: decoded as one struct carrying every variant's
@@ -8387,6 +8786,30 @@ class PinMediaSource(Model):
     """Array with image objects."""
     is_affiliate_link: bool | None = None
     """This is an affiliate link or sponsored product."""
+
+    def variant(
+        self,
+    ) -> (
+        PinMediaSourceImageBase64
+        | PinMediaSourceImageURL
+        | PinMediaSourceVideoID
+        | PinMediaSourceImagesBase64
+        | PinMediaSourceImagesURL
+        | PinMediaSourcePinURL
+        | PinMediaSource
+    ):
+        """This object as the variant its ``source_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.source_type,
+            {
+                "image_base64": PinMediaSourceImageBase64,
+                "image_url": PinMediaSourceImageURL,
+                "video_id": PinMediaSourceVideoID,
+                "multiple_image_base64": PinMediaSourceImagesBase64,
+                "multiple_image_urls": PinMediaSourceImagesURL,
+                "pin_url": PinMediaSourcePinURL,
+            },
+        )
 
 
 class PinMediaSourceImageBase64(Model):
@@ -13666,6 +14089,24 @@ class CatalogsHotelReportParametersReport(Model):
     catalog_id: str | None = None
     """Unique identifier of a catalog."""
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsReportFeedIngestionFilter
+        | CatalogsReportDistributionIssueFilter
+        | CatalogsReportAllItemsFilter
+        | CatalogsHotelReportParametersReport
+    ):
+        """This object as the variant its ``report_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.report_type,
+            {
+                "FEED_INGESTION_ISSUES": CatalogsReportFeedIngestionFilter,
+                "DISTRIBUTION_ISSUES": CatalogsReportDistributionIssueFilter,
+                "ALL_ITEMS": CatalogsReportAllItemsFilter,
+            },
+        )
+
 
 class CatalogsHotelReportStatsParametersReport(Model):
     """One of ``CatalogsReportFeedIngestionFilter``, ``CatalogsReportDistributionIssueFilter``: decoded as one
@@ -13685,6 +14126,22 @@ class CatalogsHotelReportStatsParametersReport(Model):
     """Unique identifier of a feed processing result."""
     catalog_id: str | None = None
     """Unique identifier of a catalog."""
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsReportFeedIngestionFilter
+        | CatalogsReportDistributionIssueFilter
+        | CatalogsHotelReportStatsParametersReport
+    ):
+        """This object as the variant its ``report_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.report_type,
+            {
+                "FEED_INGESTION_ISSUES": CatalogsReportFeedIngestionFilter,
+                "DISTRIBUTION_ISSUES": CatalogsReportDistributionIssueFilter,
+            },
+        )
 
 
 class CatalogsRetailReportParametersReport(Model):
@@ -13708,6 +14165,24 @@ class CatalogsRetailReportParametersReport(Model):
     catalog_id: str | None = None
     """Unique identifier of a catalog."""
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsReportFeedIngestionFilter
+        | CatalogsReportDistributionIssueFilter
+        | CatalogsReportAllItemsFilter
+        | CatalogsRetailReportParametersReport
+    ):
+        """This object as the variant its ``report_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.report_type,
+            {
+                "FEED_INGESTION_ISSUES": CatalogsReportFeedIngestionFilter,
+                "DISTRIBUTION_ISSUES": CatalogsReportDistributionIssueFilter,
+                "ALL_ITEMS": CatalogsReportAllItemsFilter,
+            },
+        )
+
 
 class CatalogsRetailReportStatsParametersReport(Model):
     """One of ``CatalogsReportFeedIngestionFilter``, ``CatalogsReportDistributionIssueFilter``: decoded as one
@@ -13727,6 +14202,22 @@ class CatalogsRetailReportStatsParametersReport(Model):
     """Unique identifier of a feed processing result."""
     catalog_id: str | None = None
     """Unique identifier of a catalog."""
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsReportFeedIngestionFilter
+        | CatalogsReportDistributionIssueFilter
+        | CatalogsRetailReportStatsParametersReport
+    ):
+        """This object as the variant its ``report_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.report_type,
+            {
+                "FEED_INGESTION_ISSUES": CatalogsReportFeedIngestionFilter,
+                "DISTRIBUTION_ISSUES": CatalogsReportDistributionIssueFilter,
+            },
+        )
 
 
 class CatalogsHotelAttributesMainImage(Model):
@@ -13766,6 +14257,26 @@ class CatalogsRetailBatchRequestItemsItem(Model):
     """The list of product attributes to be updated."""
     last_updated_time: int | None = None
     """The millisecond timestamp when the item was lastly modified by the merchant."""
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsCreateRetailItem
+        | CatalogsUpdateRetailItem
+        | CatalogsUpsertRetailItem
+        | CatalogsDeleteRetailItem
+        | CatalogsRetailBatchRequestItemsItem
+    ):
+        """This object as the variant its ``operation`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.operation,
+            {
+                "CREATE": CatalogsCreateRetailItem,
+                "UPDATE": CatalogsUpdateRetailItem,
+                "UPSERT": CatalogsUpsertRetailItem,
+                "DELETE": CatalogsDeleteRetailItem,
+            },
+        )
 
 
 class CatalogsRetailAvailableFilterValuesFilterValues(Model):
@@ -14120,6 +14631,24 @@ class ItemResponseVariant1(Model):
     creative_assets_id: str | None = None
     """The catalog creative assets id in the merchant namespace"""
 
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailItemResponse
+        | CatalogsHotelItemResponse
+        | CatalogsCreativeAssetsItemResponse
+        | ItemResponseVariant1
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailItemResponse,
+                "HOTEL": CatalogsHotelItemResponse,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsItemResponse,
+            },
+        )
+
 
 class ItemResponseVariant2(Model):
     """Error item response
@@ -14138,6 +14667,24 @@ class ItemResponseVariant2(Model):
     """The catalog hotel id in the merchant namespace"""
     creative_assets_id: str | None = None
     """The catalog creative assets id in the merchant namespace"""
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailItemErrorResponse
+        | CatalogsHotelItemErrorResponse
+        | CatalogsCreativeAssetsItemErrorResponse
+        | ItemResponseVariant2
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {
+                "RETAIL": CatalogsRetailItemErrorResponse,
+                "HOTEL": CatalogsHotelItemErrorResponse,
+                "CREATIVE_ASSETS": CatalogsCreativeAssetsItemErrorResponse,
+            },
+        )
 
 
 class LabelCreateRequestLabelsItem(Model):
@@ -15082,6 +15629,19 @@ class CatalogReportsReportsStatsParameters(Model):
 
     catalog_type: CatalogsType | str | Literal["RETAIL"] | Literal["HOTEL"] | None = None
     report: Any = None
+
+    def variant(
+        self,
+    ) -> (
+        CatalogsRetailReportStatsParameters
+        | CatalogsHotelReportStatsParameters
+        | CatalogReportsReportsStatsParameters
+    ):
+        """This object as the variant its ``catalog_type`` names; itself for a tag the spec does not list."""
+        return self._as_variant(
+            self.catalog_type,
+            {"RETAIL": CatalogsRetailReportStatsParameters, "HOTEL": CatalogsHotelReportStatsParameters},
+        )
 
 
 class CatalogReportsReportsStatsResponse(Model):
