@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -114,7 +115,13 @@ class FakeS3:
     drop_after: list[int] = field(default_factory=list)
     received: list[ReceivedUpload] = field(default_factory=list)
     stored: dict[str, bytes] = field(default_factory=dict)
+    #: When set, requests wait for it before reading the body; ``in_flight`` counts the waiting ones.
+    gate: asyncio.Event | None = None
+    in_flight: int = 0
+    #: Requests whose handler has finished, however it ended.
+    handled: int = 0
     server: TestServer | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
         app = web.Application(client_max_size=1024**3)
@@ -131,6 +138,25 @@ class FakeS3:
         assert self.server is not None
         return str(self.server.make_url("/bucket"))
 
+    async def until_held(self, count: int) -> None:
+        """Wait until ``count`` requests are held at the gate."""
+        await self._until(lambda: self.in_flight >= count)
+
+    async def until_handled(self, count: int) -> None:
+        await self._until(lambda: self.handled >= count)
+
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        while not condition():
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._receive(request)
+        finally:
+            self.handled += 1
+            self._changed.set()
+
     def presign(self, media_id: str) -> tuple[str, dict[str, str]]:
         return self.url, {
             "x-amz-date": "20221012T154547Z",
@@ -143,9 +169,16 @@ class FakeS3:
             "Content-Type": "multipart/form-data",
         }
 
-    async def _upload(self, request: web.Request) -> web.StreamResponse:
+    async def _receive(self, request: web.Request) -> web.StreamResponse:
         upload = ReceivedUpload(headers=dict(request.headers), field_names=[], fields={})
         self.received.append(upload)
+        if self.gate is not None:
+            self.in_flight += 1
+            self._changed.set()
+            try:
+                await self.gate.wait()
+            finally:
+                self.in_flight -= 1
         if self.drop_after:
             limit = self.drop_after.pop(0)
             await request.content.readexactly(limit)
