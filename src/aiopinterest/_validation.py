@@ -33,13 +33,13 @@ def _pattern(pattern: str) -> re.Pattern[str]:
 
 
 def resolve(node: Schema) -> Schema:
-    """Follow ``$ref`` to the named schema; a nullable reference stays nullable."""
-    if "$ref" not in node:
-        return node
-    target = schema_table()[node["$ref"]]
-    if node.get("nullable") and not target.get("nullable"):
-        return {**target, "nullable": True}
-    return target
+    """Follow ``$ref`` (through aliases of aliases) to the named schema; a nullable reference stays nullable."""
+    while "$ref" in node:
+        target = schema_table()[node["$ref"]]
+        if node.get("nullable") and not target.get("nullable"):
+            target = {**target, "nullable": True}
+        node = target
+    return node
 
 
 def validate(value: Any, node: Schema, path: str) -> None:

@@ -1,0 +1,127 @@
+"""Reading an incoming request back into the values the client serialised, and checking them against the spec.
+
+This is the inverse of :mod:`aiopinterest._request_builder`: path values arrive percent-decoded, query values as
+strings (arrays comma-separated or as repeated keys, objects as ``name[key]=value``), bodies as JSON or a form.
+Values are converted per their schema and then validated by the same code the client uses, so a request the
+client accepts is accepted here, and a bad one is refused naming the same parameter or field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+from multidict import MultiMapping
+
+from .._operation import Operation, Parameter
+from .._validation import Schema, resolve, validate
+from ..errors import RequestValidationError
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One validated API request: its operation and its arguments as plain JSON values."""
+
+    operation: Operation
+    origin: str  # scheme://host:port the request came to, for URLs in responses
+    path: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+
+
+def parse_call(
+    operation: Operation,
+    origin: str,
+    path: Mapping[str, str],
+    query: MultiMapping[str],
+    body: bytes,
+    content_type: str,
+) -> Call:
+    """Convert and validate every parameter and the body; raise :class:`RequestValidationError` on the first fault."""
+    path_values: dict[str, Any] = {}
+    query_values: dict[str, Any] = {}
+    for parameter in operation.parameters:
+        if parameter.location == "path":
+            raw: Any = path.get(parameter.name)
+            value = None if raw is None else _convert(raw, parameter.schema, parameter.name)
+            target = path_values
+        else:
+            value = _query_value(parameter, query)
+            target = query_values
+        if value is None:
+            if parameter.required:
+                raise RequestValidationError(parameter.name, "is required")
+            continue
+        validate(value, parameter.schema, parameter.name)
+        target[parameter.name] = value
+    return Call(operation, origin, path_values, query_values, _body(operation, body, content_type))
+
+
+def _query_value(parameter: Parameter, query: MultiMapping[str]) -> Any:
+    name = parameter.name
+    schema = resolve(parameter.schema)
+    if parameter.deep_object:
+        prefix = name + "["
+        pairs = {key[len(prefix) : -1]: value for key, value in query.items() if key.startswith(prefix)}
+        properties: Mapping[str, Schema] = schema.get("properties") or {}
+        return {
+            key: _convert(value, properties.get(key, {}), f"{name}.{key}") for key, value in pairs.items()
+        } or None
+    values = query.getall(name, [])
+    if not values:
+        return None
+    if schema.get("type") == "array":
+        if not parameter.explode:
+            values = [part for value in values for part in value.split(",")]
+        items: Schema = schema.get("items") or {}
+        return [_convert(value, items, f"{name}[{index}]") for index, value in enumerate(values)]
+    if len(values) > 1:
+        raise RequestValidationError(name, "was given more than once")
+    return _convert(values[0], schema, name)
+
+
+def _convert(text: str, schema: Schema, name: str) -> Any:
+    """A query, path or form value from its text to the JSON type its schema declares."""
+    kind = resolve(schema).get("type")
+    if kind == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise RequestValidationError(name, f"expected an integer, got {text!r}") from None
+    if kind == "number":
+        try:
+            return float(text)
+        except ValueError:
+            raise RequestValidationError(name, f"expected a number, got {text!r}") from None
+    if kind == "boolean":
+        if text in ("true", "false"):
+            return text == "true"
+        raise RequestValidationError(name, f"expected true or false, got {text!r}")
+    return text
+
+
+def _body(operation: Operation, content: bytes, content_type: str) -> Any:
+    if operation.body is None:
+        if content.strip():
+            raise RequestValidationError("body", f"{operation.operation_id} takes no request body")
+        return None
+    if not content.strip():
+        if operation.body_required:
+            raise RequestValidationError("body", "is required")
+        return None
+    if content_type == "application/x-www-form-urlencoded":
+        properties: Mapping[str, Schema] = resolve({"$ref": operation.body}).get("properties") or {}
+        body: Any = {
+            key: _convert(value, properties.get(key, {}), f"body.{key}")
+            for key, value in parse_qsl(content.decode("utf-8", "replace"), keep_blank_values=True)
+        }
+    else:
+        try:
+            body = msgspec.json.decode(content)
+        except msgspec.DecodeError:
+            raise RequestValidationError("body", "is not valid JSON") from None
+    validate(body, {"$ref": operation.body}, "body")
+    return body
