@@ -333,7 +333,7 @@ class MediaNamespace(MediaResource):
         content_type: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
         poll_interval: float = 1.0,
-    ) -> AsyncIterator[UploadOutcome]:
+    ) -> AsyncGenerator[UploadOutcome, None]:
         """Upload many sources, ``concurrency`` at a time, yielding each outcome as it completes.
 
         Each item is a full :meth:`upload` (waiting for processing; ``timeout`` applies per item). A failure

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from aiohttp.test_utils import TestServer
-from botocore.config import Config
+from botocore.config import Config  # type: ignore[import-untyped]
 from moto.server import ThreadedMotoServer
 
 from aiopinterest import Client
@@ -187,14 +187,14 @@ class FakeS3:
             return web.Response(status=500)
         reader = await request.multipart()
         async for part in reader:
-            assert part.name is not None
+            assert isinstance(part, BodyPartReader) and part.name is not None
             upload.field_names.append(part.name)
             if part.filename is None:
-                upload.fields[part.name] = await part.text()  # type: ignore[union-attr]
+                upload.fields[part.name] = await part.text()
             else:
                 upload.filename = part.filename
                 upload.file_content_type = part.headers.get("Content-Type")
-                upload.content = await part.read()  # type: ignore[union-attr]
+                upload.content = await part.read()
         upload.complete = True
         if self.answers:
             status, body = self.answers.pop(0)

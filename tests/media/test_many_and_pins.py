@@ -11,7 +11,7 @@ import pytest
 
 from aiopinterest import Client
 from aiopinterest.errors import MediaUploadError, RequestValidationError
-from aiopinterest.media import CarouselImage, UploadOutcome
+from aiopinterest.media import CarouselImage, MediaSource, UploadOutcome
 
 from .conftest import FAST_POLL, FakeS3, PinterestApi, s3_error_xml
 
@@ -29,7 +29,7 @@ def b64(data: bytes) -> str:
 async def test_upload_many_yields_results_and_errors_per_item(
     tmp_path: Path, client: Client, fake_s3: FakeS3
 ) -> None:
-    sources = [b"first", tmp_path / "missing.mp4", b"third", b"fourth"]
+    sources: list[MediaSource] = [b"first", tmp_path / "missing.mp4", b"third", b"fourth"]
     fake_s3.answers.append((403, s3_error_xml("AccessDenied", "Access Denied")))
     outcomes = [
         outcome async for outcome in client.media.upload_many(sources, concurrency=1, poll_interval=FAST_POLL)

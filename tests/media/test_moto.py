@@ -10,7 +10,7 @@ import pytest
 
 from aiopinterest import Client
 from aiopinterest.errors import MediaUploadError
-from aiopinterest.media import SizedStream
+from aiopinterest.media import MediaSource, SizedStream
 
 from .conftest import FAST_POLL, MotoBucket, PinterestApi, random_bytes
 
@@ -31,13 +31,13 @@ async def test_stored_object_equals_the_source(
     path = tmp_path / "clip.mp4"
     path.write_bytes(data)
     with path.open("rb") as file:
-        source = {
+        sources: dict[str, MediaSource] = {
             "path": path,
             "bytes": data,
             "file object": file,
             "stream": SizedStream(one_shot(data), size=SIZE),
-        }[kind]
-        media = await moto_client.media.upload(source, poll_interval=FAST_POLL)
+        }
+        media = await moto_client.media.upload(sources[kind], poll_interval=FAST_POLL)
     assert media.status == "succeeded"
     assert media.media_id is not None
     assert moto_bucket.stored(media.media_id) == data

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -246,7 +247,7 @@ async def test_processing_that_never_ends_times_out(client: Client, api: Pintere
 # --- bad input fails before anything is registered -----------------------------------------------------------
 
 
-class Unseekable(io.RawIOBase):
+class Unseekable(io.BufferedIOBase):
     def readable(self) -> bool:
         return True
 
@@ -254,10 +255,10 @@ class Unseekable(io.RawIOBase):
         return False
 
 
-def bad_source(kind: str, tmp_path: Path) -> object:
+def bad_source(kind: str, tmp_path: Path) -> Any:
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
-    return {
+    makers: dict[str, Callable[[], Any]] = {
         "missing file": lambda: tmp_path / "missing.mp4",
         "empty file": lambda: empty,
         "directory": lambda: tmp_path,
@@ -267,7 +268,8 @@ def bad_source(kind: str, tmp_path: Path) -> object:
         "async iterable without size": lambda: Replayable(b"abc"),
         "zero size stream": lambda: SizedStream(Replayable(b"abc"), size=0),
         "not a source": lambda: 42,
-    }[kind]()
+    }
+    return makers[kind]()
 
 
 @pytest.mark.parametrize(
@@ -288,7 +290,7 @@ async def test_bad_sources_fail_before_registering(
     kind: str, tmp_path: Path, client: Client, api: PinterestApi
 ) -> None:
     with pytest.raises(RequestValidationError) as caught:
-        await client.media.upload(bad_source(kind, tmp_path))  # type: ignore[arg-type]
+        await client.media.upload(bad_source(kind, tmp_path))
     assert caught.value.field == "source"
     assert api.registrations == 0
 
