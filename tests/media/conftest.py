@@ -117,6 +117,9 @@ class FakeS3:
     stored: dict[str, bytes] = field(default_factory=dict)
     #: When set, requests wait for it before reading the body; ``in_flight`` counts the waiting ones.
     gate: asyncio.Event | None = None
+    #: Count the body's bytes and drop them, instead of parsing and keeping the file.
+    discard: bool = False
+    discarded: int = 0
     in_flight: int = 0
     #: Requests whose handler has finished, however it ended.
     handled: int = 0
@@ -185,6 +188,10 @@ class FakeS3:
             assert request.transport is not None
             request.transport.close()
             return web.Response(status=500)
+        if self.discard:
+            while chunk := await request.content.readany():
+                self.discarded += len(chunk)
+            return web.Response(status=204)
         reader = await request.multipart()
         async for part in reader:
             assert isinstance(part, BodyPartReader) and part.name is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -308,3 +309,20 @@ async def test_a_content_type_with_a_line_break_is_refused(client: Client, api: 
     with pytest.raises(RequestValidationError):
         await client.media.upload(b"video", content_type="video/mp4\r\nX-Injected: 1")
     assert api.registrations == 0
+
+
+async def test_a_large_file_is_streamed_not_loaded(tmp_path: Path, client: Client, fake_s3: FakeS3) -> None:
+    size = 64 * 1024 * 1024
+    path = tmp_path / "large.mp4"
+    with path.open("wb") as file:
+        file.truncate(size)
+    fake_s3.discard = True
+    tracemalloc.start()
+    try:
+        await client.media.upload(path, wait=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert fake_s3.discarded > size
+    # Python allocations stay at a few chunks, whatever the file size.
+    assert peak < 16 * 1024 * 1024
