@@ -263,14 +263,16 @@ async def test_connection_reset_mid_body_is_not_retried_for_post(
     assert caught.value.attempts == 1 and server.hits["/v5/items/1"] == 1
 
 
-async def test_read_timeout_is_retried_for_get(server: ApiServer, make_client: MakeClient) -> None:
+async def test_a_stalled_attempt_is_abandoned_and_retried_for_get(
+    server: ApiServer, make_client: MakeClient
+) -> None:
     async def slow_first(request: web.Request) -> web.StreamResponse:
         if server.hits[request.path] == 1:
             await server.stalled()
         return await json_item(request)
 
     server.route("GET", "/v5/items/{item_id}", slow_first)
-    client = await make_client(timeout=Timeout(read=0.05))
+    client = await make_client(timeout=Timeout(attempt=0.05))
 
     assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
     assert server.hits["/v5/items/1"] == 2
@@ -292,6 +294,7 @@ async def test_read_timeout_exhaustion_raises_request_timeout_error(
         await client._request(GET, Item, path={"item_id": "1"})
     assert caught.value.attempts == 2
     assert isinstance(caught.value, TimeoutError)
+    assert "within its" not in str(caught.value)  # a read timeout, not the call's total
 
 
 async def test_total_timeout_bounds_the_whole_call(server: ApiServer, make_client: MakeClient) -> None:

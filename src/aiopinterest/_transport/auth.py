@@ -117,6 +117,11 @@ class Authenticator:
     def _is_fresh(self, token: str | None) -> bool:
         return token is not None and (self._expires_at is None or self._clock.monotonic() < self._expires_at)
 
+    def fresh_token(self) -> str | None:
+        """The current token if it needs no renewal: the hot path, without a coroutine."""
+        token = self._access_token
+        return token if self._is_fresh(token) else None
+
     async def bearer(self) -> str:
         """The access token to send now, obtained or renewed first if needed."""
         token = self._access_token

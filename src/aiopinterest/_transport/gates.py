@@ -63,14 +63,20 @@ class RateLimitGates:
             gate = self._gates[category] = _Gate(1.0 / rate if rate else 0.0)
         return gate
 
+    def pass_now(self, category: str) -> bool:
+        """Let a request through at once if its gate is open and unpaced (the hot path, without a coroutine)."""
+        gate = self._gate(category)
+        now = self._clock.monotonic()
+        if gate.blocked_until <= now and gate.interval <= 0:
+            gate.last_slot = now
+            return True
+        return False
+
     async def wait(self, category: str) -> float:
-        """Wait until the category may send; returns the seconds waited."""
+        """Wait until the category may send (after :meth:`pass_now` said no); returns the seconds waited."""
         gate = self._gate(category)
         clock = self._clock
         start = clock.monotonic()
-        if gate.blocked_until <= start and gate.interval <= 0:
-            gate.last_slot = start
-            return 0.0
         await self._until_unblocked(gate)
         slot_delay = gate.reserve(clock.monotonic())
         if slot_delay > 0:

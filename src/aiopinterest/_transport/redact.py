@@ -23,6 +23,9 @@ REDACTED = "REDACTED"
 
 def redact_url(url: URL) -> str:
     """The URL as text, with user info and secret query values replaced."""
+    text = str(url)
+    if "?" not in text and "@" not in text:
+        return text  # the common case, decided without parsing
     if url.user is not None or url.password is not None:
         url = url.with_user(None)
     if not url.query_string:

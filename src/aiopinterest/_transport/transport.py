@@ -8,13 +8,14 @@ so that the whole category waits once, other failures sleep per request.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeVar
 
 import aiohttp
 import anyio
@@ -28,19 +29,21 @@ from .clock import Clock
 from .gates import RateLimitGates
 from .headers import requested_wait
 from .hooks import Hooks, RequestEvent, ResponseEvent
-from .http import Body, Timeout, create_session, exchange
+from .http import Body, ProxySelector, Timeout, create_session, exchange
 from .metrics import CategoryMetrics, Metrics
 from .redact import redact_url
 from .retry import Failure, RetryPolicy
 
 logger = logging.getLogger("aiopinterest")
+T = TypeVar("T")
 
 #: Category of requests that are not API operations (S3 uploads, report downloads).
 EXTERNAL_CATEGORY: Final = "external"
 _NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# Not frozen: a frozen dataclass's __init__ costs several times more, once per call on the hot path.
+@dataclass(slots=True, kw_only=True)
 class OutgoingRequest:
     """One request, as sent on every attempt of a call."""
 
@@ -56,6 +59,50 @@ class OutgoingRequest:
     authorization: str | None = None
     # The caller vouches that sending it twice is harmless, so timeouts and 5xx may be retried.
     replay_safe: bool = False
+
+
+class _Budget:
+    """What is left of one call's total timeout; waits for a concurrency slot are given back.
+
+    Enforced by bounding each wait (token renewal, gates, backoff) and each attempt's aiohttp ``total`` timeout
+    with what remains, rather than by one cancel scope around the call: entering an anyio cancel scope costs about
+    as much as the rest of the SDK's per-request work together.
+    """
+
+    __slots__ = ("_deadline", "_request", "timeouts")
+
+    def __init__(self, timeouts: Timeout, request: OutgoingRequest) -> None:
+        self.timeouts = timeouts
+        self._request = request
+        # time.monotonic is the event loop's clock, and far cheaper to read than through anyio.current_time().
+        self._deadline = math.inf if timeouts.total is None else time.monotonic() + timeouts.total
+
+    def remaining(self) -> float:
+        return self._deadline - time.monotonic()
+
+    def exhausted(self) -> bool:
+        # A millisecond of slack: the timer that ended the attempt may fire a hair before the deadline.
+        return self.remaining() <= 1e-3
+
+    def extend(self, seconds: float) -> None:
+        self._deadline += seconds
+
+    def for_attempt(self) -> aiohttp.ClientTimeout:
+        return self.timeouts.for_attempt(self.remaining())
+
+    def exceeded(self) -> RequestTimeoutError:
+        request = self._request
+        return RequestTimeoutError(
+            f"{request.method} {redact_url(request.url)} did not complete within its "
+            f"{self.timeouts.total} s timeout"
+        )
+
+    async def bound(self, waiting: Awaitable[T]) -> T:
+        """Await ``waiting``, raising :class:`RequestTimeoutError` if the budget runs out first."""
+        with anyio.move_on_after(self.remaining()) as scope:
+            return await waiting
+        assert scope.cancelled_caught
+        raise self.exceeded()
 
 
 class _ErrorBody(msgspec.Struct):
@@ -90,19 +137,17 @@ class Transport:
         self.hooks = Hooks()
         self.retry = retry
         self.timeout = timeout
-        self._api_origin = base_url.origin()
+        self._api_origin = f"{base_url.origin()}/"
         self._token_url = URL(f"{base_url}/oauth/token", encoded=True)
         self._auth = auth
         self._gates = gates
         self._clock = clock
-        self._proxy = proxy
-        self._trust_env = trust_env
+        self._proxies = ProxySelector(proxy, trust_env=trust_env)
         self._session = session
         self._owns_session = session is None
         self._closed = False
         self._max_concurrency = max_concurrency
         self._slots = anyio.Semaphore(max_concurrency)
-        self._attempt_timeouts = timeout.for_attempt()
         self._base_headers = {"User-Agent": user_agent, "Accept": "application/json"}
         auth.connect(self._post_token)
 
@@ -116,7 +161,7 @@ class Transport:
         if self._session is None:
             # Created on first use, inside the event loop, so an unused client holds nothing open.
             # Headroom above max_concurrency: token renewals run outside the concurrency slots.
-            self._session = create_session(connections=self._max_concurrency + 4, trust_env=self._trust_env)
+            self._session = create_session(connections=self._max_concurrency + 4)
         return self._session
 
     async def close(self) -> None:
@@ -131,36 +176,37 @@ class Transport:
         request: OutgoingRequest,
         *,
         # Not asyncio.timeout: the budget must exclude time spent waiting for a concurrency slot.
-        timeout: float | None = None,  # noqa: ASYNC109
+        timeout: float | Timeout | None = None,  # noqa: ASYNC109
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
     ) -> RawResponse:
         """Send with retries; returns the final response, or raises the typed error of the last attempt.
 
-        ``timeout`` bounds the whole call (default: the client's total timeout); waiting for a concurrency slot is
-        not counted. With ``raise_for_status=False`` an error status is returned instead of raised (after retries).
+        ``timeout``: seconds for the whole call (replacing the client's ``Timeout.total``), or a whole
+        :class:`Timeout`; waiting for a concurrency slot is not counted. With ``raise_for_status=False`` an error status is returned instead of raised (after retries).
         """
-        if request.authenticated and request.url.origin() != self._api_origin:
+        # A prefix test on the normalised URL: the trailing "/" rules out look-alike hosts, other ports, user info.
+        if request.authenticated and not str(request.url).startswith(self._api_origin):
             raise ValueError(
                 f"refusing to send the access token to {request.url.origin()}, not the API origin"
             )
         session = self._get_session()
-        budget = self.timeout.total if timeout is None else timeout
-        deadline = math.inf if budget is None else anyio.current_time() + budget
-        with anyio.CancelScope(deadline=deadline) as scope:
-            response, attempts = await self._send_with_retries(session, request, scope)
-            if capture is not None:
-                _copy_into(capture, response)
-            if raise_for_status and response.status >= 400:
-                raise api_error(request.method, response, attempts=attempts, now=self._clock.time())
-            return response
-        # Only reached when the deadline cancelled the scope.
-        raise RequestTimeoutError(
-            f"{request.method} {redact_url(request.url)} did not complete within its {budget} s timeout"
-        )
+        if timeout is None:
+            timeouts = self.timeout
+        elif isinstance(timeout, Timeout):
+            timeouts = timeout
+        else:
+            timeouts = dataclasses.replace(self.timeout, total=timeout)
+        budget = _Budget(timeouts, request)
+        response, attempts = await self._send_with_retries(session, request, budget)
+        if capture is not None:
+            _copy_into(capture, response)
+        if raise_for_status and response.status >= 400:
+            raise api_error(request.method, response, attempts=attempts, now=self._clock.time())
+        return response
 
     async def _send_with_retries(
-        self, session: aiohttp.ClientSession, request: OutgoingRequest, scope: anyio.CancelScope
+        self, session: aiohttp.ClientSession, request: OutgoingRequest, budget: _Budget
     ) -> tuple[RawResponse, int]:
         counters = self.metrics.for_category(request.category)
         attempt = 0
@@ -170,27 +216,30 @@ class Transport:
             attempt += 1
             if attempt > 1:
                 counters.retries += 1
-            token = await self._auth.bearer() if request.authenticated else None
-            gate_wait = await self._gates.wait(request.category)
-            if gate_wait:
+            token = None
+            if request.authenticated:
+                token = self._auth.fresh_token() or await budget.bound(self._auth.bearer())
+            if not self._gates.pass_now(request.category):
+                gate_wait = await budget.bound(self._gates.wait(request.category))
                 counters.gate_wait += gate_wait
                 waited += gate_wait
-            await self._acquire_slot(scope)
+            await self._acquire_slot(budget)
             try:
-                outcome = await self._attempt(session, request, token, attempt, counters)
+                outcome = await self._attempt(session, request, token, attempt, counters, budget)
             finally:
                 self._slots.release()
 
             if isinstance(outcome, TransportError):
+                if isinstance(outcome, RequestTimeoutError) and budget.exhausted():
+                    raise budget.exceeded()
                 failure = self._failure(request, attempt, waited, error=outcome)
             else:
-                if outcome.status < 400:
-                    self._gates.observe(request.category, outcome.headers)
-                    return outcome, attempt
                 self._gates.observe(request.category, outcome.headers)
+                if outcome.status < 400:
+                    return outcome, attempt
                 # A 401 for a token we may renew: renew once (shared with every request that met it) and replay.
                 if outcome.status == 401 and token is not None and not renewed:
-                    if await self._auth.renew_rejected(token):
+                    if await budget.bound(self._auth.renew_rejected(token)):
                         renewed = True
                         continue
                 failure = self._failure(request, attempt, waited, response=outcome)
@@ -214,7 +263,7 @@ class Transport:
                 # Served at the gate on the next turn, where every request of the category waits with us.
                 self._gates.block(request.category, delay)
             else:
-                await self._clock.sleep(delay)
+                await budget.bound(self._clock.sleep(delay))
                 counters.backoff_wait += delay
                 waited += delay
 
@@ -238,21 +287,19 @@ class Transport:
             now=self._clock.time(),
         )
 
-    async def _acquire_slot(self, scope: anyio.CancelScope) -> None:
-        """Take a concurrency slot; time spent waiting for it does not count against the call's timeout."""
+    async def _acquire_slot(self, budget: _Budget) -> None:
+        """Take a concurrency slot; time spent waiting for it is given back to the call's timeout."""
         try:
             # The common case, without the event-loop round trip of an awaited acquire.
             self._slots.acquire_nowait()
             return
         except anyio.WouldBlock:
             pass
-        deadline = scope.deadline
-        scope.deadline = math.inf
-        started = anyio.current_time()
+        started = time.monotonic()
         try:
             await self._slots.acquire()
         finally:
-            scope.deadline = deadline + (anyio.current_time() - started)
+            budget.extend(time.monotonic() - started)
 
     async def _attempt(
         self,
@@ -261,6 +308,7 @@ class Transport:
         token: str | None,
         attempt: int,
         counters: CategoryMetrics,
+        budget: _Budget,
     ) -> RawResponse | TransportError:
         """One HTTP exchange, with its hooks, metrics and log line; a transport failure is returned, not raised."""
         headers = self._base_headers | request.headers
@@ -293,8 +341,8 @@ class Transport:
                 request.url,
                 headers=headers,
                 body=body,
-                timeouts=self._attempt_timeouts,
-                proxy=self._proxy,
+                timeouts=budget.for_attempt(),
+                proxies=self._proxies,
             )
         except TransportError as error:
             elapsed = time.perf_counter() - started
