@@ -24,7 +24,9 @@ async def test_the_access_token_is_accepted(pinterest_client: aiopinterest.Clien
     assert account.username == "simulated_user"
 
 
-async def test_client_with_a_wrong_token_raises_authentication_error(pinterest_simulator: PinterestSimulator) -> None:
+async def test_client_with_a_wrong_token_raises_authentication_error(
+    pinterest_simulator: PinterestSimulator,
+) -> None:
     async with aiopinterest.Client(access_token="wrong", base_url=pinterest_simulator.base_url) as client:
         with pytest.raises(AuthenticationError) as raised:
             await client.user_account.get()

@@ -62,7 +62,9 @@ async def test_deleting_behind_the_cursor_skips_and_repeats_nothing(
     first = await pinterest_client.boards.list_pins(board_id=board_id, page_size=10)
     await pinterest_client.pins.delete(pin_id=first.items[0].id or "")
     await pinterest_client.pins.delete(pin_id=first.items[1].id or "")
-    rest = [pin async for pin in pinterest_client.boards.list_pins(board_id=board_id, bookmark=first.bookmark)]
+    rest = [
+        pin async for pin in pinterest_client.boards.list_pins(board_id=board_id, bookmark=first.bookmark)
+    ]
     assert len(rest) == 20
     assert not {pin.id for pin in rest} & {pin.id for pin in first.items}
 

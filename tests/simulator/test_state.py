@@ -51,13 +51,20 @@ async def test_sections_hold_their_pins(pinterest_client: aiopinterest.Client) -
     assert board.id
     section = await pinterest_client.boards.sections_create(board_id=board.id, name="Italy")
     assert section.id
-    inside = await pinterest_client.pins.create(board_id=board.id, board_section_id=section.id, media_source=IMAGE)
+    inside = await pinterest_client.pins.create(
+        board_id=board.id, board_section_id=section.id, media_source=IMAGE
+    )
     await pinterest_client.pins.create(board_id=board.id, media_source=IMAGE)
-    listed = [pin.id async for pin in pinterest_client.boards.sections_list_pins(board_id=board.id, section_id=section.id)]
+    listed = [
+        pin.id
+        async for pin in pinterest_client.boards.sections_list_pins(board_id=board.id, section_id=section.id)
+    ]
     assert listed == [inside.id]
     sections = [s.name async for s in pinterest_client.boards.sections_list(board_id=board.id)]
     assert sections == ["Italy"]
-    renamed = await pinterest_client.boards.sections_update(board_id=board.id, section_id=section.id, name="Rome")
+    renamed = await pinterest_client.boards.sections_update(
+        board_id=board.id, section_id=section.id, name="Rome"
+    )
     assert renamed.name == "Rome"
     await pinterest_client.boards.sections_delete(board_id=board.id, section_id=section.id)
     assert len(await _pin_ids(pinterest_client, board.id)) == 1
@@ -66,7 +73,7 @@ async def test_sections_hold_their_pins(pinterest_client: aiopinterest.Client) -
 async def test_deleting_a_board_deletes_its_pins(
     pinterest_simulator: PinterestSimulator, pinterest_client: aiopinterest.Client
 ) -> None:
-    doomed, kept = pinterest_simulator.seed(boards=2, pins_per_board=5)
+    doomed, _kept = pinterest_simulator.seed(boards=2, pins_per_board=5)
     pin_id = (await _pin_ids(pinterest_client, doomed))[0]
     await pinterest_client.boards.delete(board_id=doomed)
     with pytest.raises(NotFoundError):

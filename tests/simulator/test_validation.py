@@ -20,7 +20,9 @@ async def _send(
     body: Any = None,
 ) -> tuple[int, dict[str, Any]]:
     headers = {"Authorization": f"Bearer {simulator.access_token}"}
-    async with http.request(method, simulator.base_url + path, params=params, json=body, headers=headers) as response:
+    async with http.request(
+        method, simulator.base_url + path, params=params, json=body, headers=headers
+    ) as response:
         return response.status, await response.json()
 
 
@@ -30,9 +32,13 @@ async def _send(
         pytest.param("GET", "/boards", {"privacy": "EVERYONE"}, None, "privacy", id="bad enum"),
         pytest.param("GET", "/boards", {"page_size": "251"}, None, "page_size", id="page_size too big"),
         pytest.param("GET", "/pins", {"page_size": "0"}, None, "page_size", id="page_size too small"),
-        pytest.param("GET", "/media", {"page_size": "many"}, None, "page_size", id="page_size not an integer"),
+        pytest.param(
+            "GET", "/media", {"page_size": "many"}, None, "page_size", id="page_size not an integer"
+        ),
         pytest.param("GET", "/pins", {"pin_metrics": "yes"}, None, "pin_metrics", id="not a boolean"),
-        pytest.param("POST", "/boards", None, {"description": "no name"}, "body.name", id="missing body field"),
+        pytest.param(
+            "POST", "/boards", None, {"description": "no name"}, "body.name", id="missing body field"
+        ),
         pytest.param("POST", "/boards", None, {"name": 42}, "body.name", id="wrong body type"),
         pytest.param(
             "POST", "/boards", None, {"name": "x", "privacy": "HIDDEN"}, "body.privacy", id="bad enum in body"
@@ -47,7 +53,9 @@ async def _send(
             id="missing field in a union variant",
         ),
         pytest.param("POST", "/boards", None, None, "body", id="missing body"),
-        pytest.param("GET", "/pins/analytics", {"start_date": "2026-01-01"}, None, "pin_ids", id="missing query"),
+        pytest.param(
+            "GET", "/pins/analytics", {"start_date": "2026-01-01"}, None, "pin_ids", id="missing query"
+        ),
         pytest.param(
             "GET",
             "/user_account/analytics",
@@ -57,7 +65,9 @@ async def _send(
             id="date range too long",
         ),
         pytest.param("GET", "/ad_accounts/12a", None, None, "ad_account_id", id="path pattern"),
-        pytest.param("GET", "/boards", {"bookmark": "not-a-bookmark"}, None, "bookmark", id="forged bookmark"),
+        pytest.param(
+            "GET", "/boards", {"bookmark": "not-a-bookmark"}, None, "bookmark", id="forged bookmark"
+        ),
     ],
 )
 async def test_bad_requests_get_400_naming_the_field(
@@ -80,12 +90,14 @@ async def test_array_query_parameters_are_read_both_ways(
 ) -> None:
     # pin_ids repeats the key (explode), metric_types is comma-separated (explode=false), as the client sends them.
     [board_id] = pinterest_simulator.seed(boards=1, pins_per_board=2)
-    status, page = await _send(pinterest_simulator, http, "GET", f"/boards/{board_id}/pins")
+    _, page = await _send(pinterest_simulator, http, "GET", f"/boards/{board_id}/pins")
     pin_ids = [pin["id"] for pin in page["items"]]
     query = [("pin_ids", pin_id) for pin_id in pin_ids]
     query += [("start_date", "2026-01-01"), ("end_date", "2026-01-03"), ("metric_types", "IMPRESSION,SAVE")]
     headers = {"Authorization": f"Bearer {pinterest_simulator.access_token}"}
-    async with http.get(pinterest_simulator.base_url + "/pins/analytics", params=query, headers=headers) as response:
+    async with http.get(
+        pinterest_simulator.base_url + "/pins/analytics", params=query, headers=headers
+    ) as response:
         assert response.status == 200
         analytics = await response.json()
     assert sorted(analytics) == sorted(pin_ids)
@@ -96,7 +108,9 @@ async def test_a_bookmark_from_another_listing_is_refused(
     pinterest_simulator: PinterestSimulator, http: aiohttp.ClientSession
 ) -> None:
     first, second = pinterest_simulator.seed(boards=2, pins_per_board=3)
-    status, page = await _send(pinterest_simulator, http, "GET", f"/boards/{first}/pins", params={"page_size": "1"})
+    status, page = await _send(
+        pinterest_simulator, http, "GET", f"/boards/{first}/pins", params={"page_size": "1"}
+    )
     assert status == 200 and page["bookmark"]
     status, error = await _send(
         pinterest_simulator, http, "GET", f"/boards/{second}/pins", params={"bookmark": page["bookmark"]}
