@@ -65,6 +65,8 @@ from .errors import (
 )
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_POLL_INTERVAL",
     "PROCESSING_FAILED",
     "PROCESSING_TIMEOUT",
     "SOURCE_CHANGED",
@@ -229,6 +231,19 @@ class MediaNamespace(MediaResource):
         poll_interval: float = ...,
     ) -> MediaUpload: ...
 
+    @overload
+    async def upload(
+        self,
+        source: MediaSource,
+        *,
+        media_type: str = ...,
+        content_type: str | None = ...,
+        on_progress: ProgressCallback | None = ...,
+        wait: bool,
+        timeout: float = ...,  # noqa: ASYNC109
+        poll_interval: float = ...,
+    ) -> Media | MediaUpload: ...
+
     async def upload(
         self,
         source: MediaSource,
@@ -305,6 +320,8 @@ class MediaNamespace(MediaResource):
             MediaUploadError: the status became ``failed`` (code ``ProcessingFailed``), or ``timeout`` seconds
                 passed first (code ``ProcessingTimeout``).
         """
+        if poll_interval <= 0:
+            raise ValueError("poll_interval must be positive")
         status: str | None = None
         pause = poll_interval
         with anyio.move_on_after(timeout):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import tracemalloc
 from collections.abc import AsyncIterator, Callable
@@ -17,6 +18,7 @@ from aiopinterest.media import (
     PROCESSING_TIMEOUT,
     SOURCE_CHANGED,
     SOURCE_NOT_REPLAYABLE,
+    UPLOAD_TIMEOUT,
     SizedStream,
 )
 
@@ -326,3 +328,11 @@ async def test_a_large_file_is_streamed_not_loaded(tmp_path: Path, client: Clien
     assert fake_s3.discarded > size
     # Python allocations stay at a few chunks, whatever the file size.
     assert peak < 16 * 1024 * 1024
+
+
+async def test_an_upload_that_cannot_reach_s3_in_time_times_out(client: Client, fake_s3: FakeS3) -> None:
+    fake_s3.gate = asyncio.Event()
+    with pytest.raises(MediaUploadError) as caught:
+        await client.media.upload(b"video", timeout=0.2)
+    assert caught.value.code == UPLOAD_TIMEOUT
+    fake_s3.gate.set()
