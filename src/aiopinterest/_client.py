@@ -249,7 +249,7 @@ class Client(GeneratedNamespaces):
         authenticated: bool = False,
         category: str = EXTERNAL_CATEGORY,
         replay_safe: bool = False,
-        # Not asyncio.timeout: the budget must exclude time spent waiting for a concurrency slot.
+        # A parameter, not a caller's cancel scope: the budget excludes waits for a concurrency slot.
         timeout: float | Timeout | None = None,  # noqa: ASYNC109
         raise_for_status: bool = True,
         capture: RawResponse | None = None,

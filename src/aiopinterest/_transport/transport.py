@@ -175,7 +175,7 @@ class Transport:
         self,
         request: OutgoingRequest,
         *,
-        # Not asyncio.timeout: the budget must exclude time spent waiting for a concurrency slot.
+        # A parameter, not a caller's cancel scope: the budget excludes waits for a concurrency slot.
         timeout: float | Timeout | None = None,  # noqa: ASYNC109
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
@@ -183,7 +183,8 @@ class Transport:
         """Send with retries; returns the final response, or raises the typed error of the last attempt.
 
         ``timeout``: seconds for the whole call (replacing the client's ``Timeout.total``), or a whole
-        :class:`Timeout`; waiting for a concurrency slot is not counted. With ``raise_for_status=False`` an error status is returned instead of raised (after retries).
+        :class:`Timeout`; waiting for a concurrency slot is not counted. With ``raise_for_status=False`` an error
+        status is returned instead of raised (after retries).
         """
         # A prefix test on the normalised URL: the trailing "/" rules out look-alike hosts, other ports, user info.
         if request.authenticated and not str(request.url).startswith(self._api_origin):
