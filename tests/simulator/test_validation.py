@@ -116,3 +116,18 @@ async def test_a_bookmark_from_another_listing_is_refused(
         pinterest_simulator, http, "GET", f"/boards/{second}/pins", params={"bookmark": page["bookmark"]}
     )
     assert status == 400 and " bookmark: " in error["message"]
+
+
+async def test_nested_deep_object_query_parameters_are_read(
+    pinterest_simulator: PinterestSimulator, http: aiohttp.ClientSession
+) -> None:
+    query = {
+        "parameters[catalog_type]": "HOTEL",
+        "parameters[report][feed_id]": "123",
+        "parameters[report][report_type]": "FEED_INGESTION_ISSUES",
+    }
+    status, body = await _send(pinterest_simulator, http, "GET", "/catalogs/reports/stats", params=query)
+    assert status == 200, body
+    query["parameters[report][report_type]"] = "NO_SUCH_REPORT"
+    status, body = await _send(pinterest_simulator, http, "GET", "/catalogs/reports/stats", params=query)
+    assert status == 400 and "parameters.report" in body["message"], body

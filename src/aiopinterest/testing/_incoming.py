@@ -8,6 +8,7 @@ client accepts is accepted here, and a bad one is refused naming the same parame
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ from multidict import MultiMapping
 from .._operation import Operation, Parameter
 from .._validation import Schema, resolve, validate
 from ..errors import RequestValidationError
+
+_BRACKETS = re.compile(r"\[([^\]]*)\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +67,7 @@ def _query_value(parameter: Parameter, query: MultiMapping[str]) -> Any:
     name = parameter.name
     schema = resolve(parameter.schema)
     if parameter.deep_object:
-        prefix = name + "["
-        pairs = {key[len(prefix) : -1]: value for key, value in query.items() if key.startswith(prefix)}
-        properties: Mapping[str, Schema] = schema.get("properties") or {}
-        return {
-            key: _convert(value, properties.get(key, {}), f"{name}.{key}") for key, value in pairs.items()
-        } or None
+        return _deep_object(name, schema, query)
     values = query.getall(name, [])
     if not values:
         return None
@@ -81,6 +79,23 @@ def _query_value(parameter: Parameter, query: MultiMapping[str]) -> Any:
     if len(values) > 1:
         raise RequestValidationError(name, "was given more than once")
     return _convert(values[0], schema, name)
+
+
+def _deep_object(name: str, schema: Schema, query: MultiMapping[str]) -> dict[str, Any] | None:
+    """``name[a]=1&name[b][c]=2`` as ``{"a": 1, "b": {"c": 2}}``, leaves converted per their schema."""
+    result: dict[str, Any] = {}
+    for key, text in query.items():
+        if not key.startswith(name + "["):
+            continue
+        keys = _BRACKETS.findall(key[len(name) :])
+        target, node, path = result, schema, name
+        for inner in keys[:-1]:
+            node = resolve((node.get("properties") or {}).get(inner, {}))
+            path = f"{path}.{inner}"
+            target = target.setdefault(inner, {})
+        leaf = keys[-1]
+        target[leaf] = _convert(text, (node.get("properties") or {}).get(leaf, {}), f"{path}.{leaf}")
+    return result or None
 
 
 def _convert(text: str, schema: Schema, name: str) -> Any:

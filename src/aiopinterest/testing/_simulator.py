@@ -146,10 +146,10 @@ class PinterestSimulator:
         """Start listening; :attr:`port` then holds the bound port."""
         if self._runner is not None:
             raise RuntimeError("the simulator is already running")
-        runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        runner = web.AppRunner(self.app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
-            await web.TCPSite(runner, self.host, self.port, shutdown_timeout=1.0).start()
+            await web.TCPSite(runner, self.host, self.port).start()
         except BaseException:
             await runner.cleanup()
             raise
