@@ -152,7 +152,7 @@ def _check_union(value: Any, node: Schema, members: list[Schema], path: str) -> 
         tag_name = discriminator["propertyName"]
         tag = value.get(tag_name)
         mapping: Mapping[str, str] = discriminator.get("mapping") or {}
-        if tag in mapping:
+        if isinstance(tag, str) and tag in mapping:
             validate(value, {"$ref": mapping[tag]}, path)
             return
         if mapping:
