@@ -139,7 +139,8 @@ async def make_client(clock: InstantClock) -> AsyncIterator[Callable[..., Client
 
     def make(origin: str, **kwargs: object) -> Client:
         kwargs.setdefault("retry", RetryPolicy(jitter=lambda: 0.5))
-        client = Client(access_token="test-token", base_url=origin + "/v5", clock=clock, **kwargs)  # type: ignore[arg-type]
+        kwargs.setdefault("access_token", "test-token")
+        client = Client(base_url=origin + "/v5", clock=clock, **kwargs)  # type: ignore[arg-type]
         clients.append(client)
         return client
 
