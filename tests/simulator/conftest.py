@@ -7,7 +7,13 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-pytest_plugins = ["aiopinterest.testing.pytest_plugin"]
+# What the pytest11 entry point provides once the package is installed with it; imported here so the tests also
+# run before that (pytest only honours ``pytest_plugins`` in the top-level conftest).
+from aiopinterest.testing.pytest_plugin import (  # noqa: F401
+    pinterest_client,
+    pinterest_simulator,
+    pinterest_simulator_options,
+)
 
 
 class FakeClock:
