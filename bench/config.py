@@ -1,0 +1,88 @@
+"""Sizes of the workloads, where things live, and the per-client environments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+WORK = BENCH / ".work"
+VENVS = BENCH / ".venvs"
+
+PAGE_SIZE = 250
+BOARD_ID = "549755885175"
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """How much work each workload does; ``quick`` is for developing the harness, not for quoting."""
+
+    name: str
+    get_count: int
+    concurrencies: tuple[int, ...]
+    pages: int
+    decode_times: int
+    import_runs: int
+    rounds: int  # every client runs every workload this many times, alternating; the best round counts
+    # Every measured run stops taking new work after this many seconds, so the slow clients fit the ten-minute
+    # budget; their throughput is steady long before, and is computed over the work done.
+    time_cap: float
+    report: Path
+    chart: Path
+
+    @property
+    def quick(self) -> bool:
+        return self.name == "quick"
+
+
+FULL = Scale(
+    name="full",
+    get_count=20_000,
+    concurrencies=(1, 16, 64, 256),
+    pages=400,
+    decode_times=1_000,
+    import_runs=7,
+    rounds=3,
+    time_cap=8.0,
+    report=ROOT / "BENCHMARKS.md",
+    chart=ROOT / "docs" / "bench-throughput.png",
+)
+
+QUICK = Scale(
+    name="quick",
+    get_count=2_000,
+    concurrencies=(1, 16, 64, 256),
+    pages=40,
+    decode_times=100,
+    import_runs=3,
+    rounds=2,
+    time_cap=2.0,
+    report=WORK / "BENCHMARKS-quick.md",
+    chart=WORK / "bench-throughput-quick.png",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """A virtual environment under bench/.venvs, created on first use with these requirements from PyPI."""
+
+    name: str
+    requirements: tuple[str, ...]
+
+    @property
+    def path(self) -> Path:
+        return ROOT / ".venv" if self is PROJECT else VENVS / self.name
+
+    @property
+    def python(self) -> Path:
+        return self.path / "bin" / "python"
+
+
+# aiopinterest and the limit run in the project's own venv: the code under test, with the exact aiohttp and
+# msgspec it ships with, so the two differ only by the SDK layer.
+PROJECT = Environment("project", ())
+OFFICIAL = Environment("official", ("pinterest-api-sdk==0.2.7",))
+PYTHON_PINTEREST = Environment("python-pinterest", ("python-pinterest==0.2.0",))
+PYDANTIC = Environment("pydantic", ("pydantic>=2.7,<3",))
+CHART = Environment("chart", ("matplotlib>=3.8",))
