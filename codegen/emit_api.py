@@ -234,7 +234,7 @@ class _Method:
             args.append("path={" + ", ".join(f'"{n}": {n}' for n in path_args) + "}")
         if query_args:
             args.append("query={" + ", ".join(f'"{n}": {n}' for n in query_args) + "}")
-        if op.body and not op.paginated:
+        if op.body:
             args.append("body=body")
         if body_fields:
             args.append("fields={" + ", ".join(f'"{n}": {n}' for n in body_fields) + "}")

@@ -49,12 +49,20 @@ class Resource:
         *,
         path: Mapping[str, object] | None = None,
         query: Mapping[str, object] | None = None,
+        body: object = None,
+        fields: Mapping[str, object] | None = None,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[T]:
         from .pagination import AsyncPaginator
 
         return AsyncPaginator(
-            self._client, operation, item_type, path=path or {}, query=query or {}, options=options
+            self._client,
+            operation,
+            item_type,
+            path=path or {},
+            query=query or {},
+            body=_merge_body(operation, body, fields),
+            options=options,
         )
 
 
