@@ -420,5 +420,6 @@ class CatalogProductGroupsResource(Resource):
                 "ad_account_id": ad_account_id,
                 "pin_metrics": pin_metrics,
             },
+            body=body,
             options=options,
         )
