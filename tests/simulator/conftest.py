@@ -7,13 +7,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-# What the pytest11 entry point provides once the package is installed with it; imported here so the tests also
-# run before that (pytest only honours ``pytest_plugins`` in the top-level conftest).
-from aiopinterest.testing.pytest_plugin import (  # noqa: F401
-    pinterest_client,
-    pinterest_simulator,
-    pinterest_simulator_options,
-)
+# pinterest_simulator, pinterest_client and pinterest_simulator_options come from the package's pytest11 entry
+# point, exactly as they reach our users' test suites.
 
 
 class FakeClock:
