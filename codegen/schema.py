@@ -100,6 +100,8 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
         node["additionalProperties"] = extra if isinstance(extra, bool) else _normalise(extra)
     if "items" in raw:
         node["items"] = _normalise(raw["items"])
+        # Some list responses give `items` without `type: array`; they are arrays all the same.
+        node.setdefault("type", "array")
     for key in ("allOf", "oneOf", "anyOf"):
         if key in raw:
             node[key] = [_normalise(member) for member in raw[key]]
