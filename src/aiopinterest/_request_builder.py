@@ -15,6 +15,9 @@ from ._validation import validate
 from .errors import RequestValidationError
 
 _JSON_ENCODER = msgspec.json.Encoder()
+_MAX_DAYS_BACK = 90
+_MAX_HOURLY_DAYS_BACK = 8
+_MAX_SPAN_DAYS = 90
 
 
 class PreparedRequest(msgspec.Struct, frozen=True):
@@ -39,6 +42,7 @@ def build_request(
     """
     path_values = path or {}
     query_values = query or {}
+    check_analytics_window(operation, query_values)
     url_path = operation.path
     query_pairs: list[tuple[str, str]] = []
     for parameter in operation.parameters:
@@ -102,11 +106,72 @@ def _scalar(value: Any) -> str:
 
 def _query_pairs(parameter: Parameter, value: Any) -> list[tuple[str, str]]:
     if parameter.deep_object and isinstance(value, Mapping):
-        return [
-            (f"{parameter.name}[{key}]", _scalar(item)) for key, item in value.items() if item is not None
-        ]
+        return _deep_object_pairs(parameter.name, value)
     if isinstance(value, (list, tuple)):
         if not parameter.explode:
             return [(parameter.name, ",".join(_scalar(item) for item in value))]
         return [(parameter.name, _scalar(item)) for item in value]
     return [(parameter.name, _scalar(value))]
+
+
+def _deep_object_pairs(prefix: str, value: Any) -> list[tuple[str, str]]:
+    """style=deepObject: ``{"report": {"feed_id": "1"}}`` as ``parameters[report][feed_id]=1``."""
+    if isinstance(value, Mapping):
+        return [
+            pair
+            for key, item in value.items()
+            if item is not None
+            for pair in _deep_object_pairs(f"{prefix}[{key}]", item)
+        ]
+    if isinstance(value, (list, tuple)):
+        return [(prefix, _scalar(item)) for item in value]
+    return [(prefix, _scalar(value))]
+
+
+def has_analytics_window(operation: Operation) -> bool:
+    """The synchronous analytics operations: their ``start_date`` is the spec's required ``query_start_date``
+    ("cannot be more than 90 days back from today"); asynchronous reports (optional dates, 2.5 years) are not."""
+    start_date = operation.parameter("start_date")
+    return start_date is not None and start_date.location == "query" and start_date.required
+
+
+def check_analytics_window(
+    operation: Operation, query: Mapping[str, object], *, today: datetime.date | None = None
+) -> None:
+    """Raise :class:`RequestValidationError` for analytics dates the API would refuse, naming the parameter.
+
+    ``start_date`` at most 90 days before today (UTC), or 8 days with ``granularity="HOUR"``; ``end_date`` at
+    most 90 days after ``start_date``. Dates that are absent or not ``YYYY-MM-DD`` are left to the schema check.
+    """
+    if not has_analytics_window(operation):
+        return
+    start = _as_date(query.get("start_date"))
+    end = _as_date(query.get("end_date"))
+    today = today or datetime.datetime.now(datetime.UTC).date()
+    hourly = query.get("granularity") == "HOUR"
+    days_back = _MAX_HOURLY_DAYS_BACK if hourly else _MAX_DAYS_BACK
+    earliest = today - datetime.timedelta(days=days_back)
+    if start is not None and start < earliest:
+        qualifier = " with granularity HOUR" if hourly else ""
+        raise RequestValidationError(
+            "start_date",
+            f"{start.isoformat()} is more than {days_back} days before today ({today.isoformat()}, UTC); "
+            f"{operation.operation_id} accepts a start_date from {earliest.isoformat()}{qualifier}",
+        )
+    if start is not None and end is not None and end - start > datetime.timedelta(days=_MAX_SPAN_DAYS):
+        raise RequestValidationError(
+            "end_date",
+            f"{end.isoformat()} is {(end - start).days} days after start_date {start.isoformat()}; "
+            f"{operation.operation_id} spans at most {_MAX_SPAN_DAYS} days",
+        )
+
+
+def _as_date(value: object) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
