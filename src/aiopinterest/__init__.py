@@ -13,11 +13,20 @@ __all__ = [
     "OPERATIONS",
     "APIError",
     "AsyncPaginator",
+    "CategoryMetrics",
     "Client",
+    "Failure",
+    "Metrics",
+    "OAuthToken",
     "Operation",
+    "Page",
     "PinterestError",
     "RawResponse",
+    "RequestEvent",
     "RequestOptions",
+    "ResponseEvent",
+    "RetryPolicy",
+    "Timeout",
     "__version__",
 ]
 
@@ -27,8 +36,18 @@ if TYPE_CHECKING:
     from ._client import Client
     from ._operation import Operation
     from ._options import RawResponse, RequestOptions
+    from ._transport import (
+        CategoryMetrics,
+        Failure,
+        Metrics,
+        OAuthToken,
+        RequestEvent,
+        ResponseEvent,
+        RetryPolicy,
+        Timeout,
+    )
     from .errors import APIError, PinterestError
-    from .pagination import AsyncPaginator
+    from .pagination import AsyncPaginator, Page
 
     OPERATIONS: Mapping[str, Operation]
 
@@ -41,6 +60,15 @@ _LAZY = {
     "APIError": (".errors", "APIError"),
     "PinterestError": (".errors", "PinterestError"),
     "AsyncPaginator": (".pagination", "AsyncPaginator"),
+    "Page": (".pagination", "Page"),
+    "CategoryMetrics": ("._transport", "CategoryMetrics"),
+    "Failure": ("._transport", "Failure"),
+    "Metrics": ("._transport", "Metrics"),
+    "OAuthToken": ("._transport", "OAuthToken"),
+    "RequestEvent": ("._transport", "RequestEvent"),
+    "ResponseEvent": ("._transport", "ResponseEvent"),
+    "RetryPolicy": ("._transport", "RetryPolicy"),
+    "Timeout": ("._transport", "Timeout"),
 }
 
 
