@@ -61,7 +61,8 @@ class Client(GeneratedNamespaces):
         scopes: the scopes the token was granted, if known; operations needing others then fail before sending
             with :class:`~aiopinterest.errors.MissingScopeError`. Also the scopes asked for with
             ``client_credentials``. Learnt from the token response when the client renews the token itself.
-        base_url: the API root; default production, or the sandbox with ``sandbox=True``.
+        base_url: the API root; default ``PINTEREST_BASE_URL`` from the environment (how the simulator's command
+            line points existing code at itself), else production, or the sandbox with ``sandbox=True``.
         sandbox: target ``https://api-sandbox.pinterest.com/v5``; operations the spec marks ``x-sandbox:
             disabled`` then raise :class:`~aiopinterest.errors.SandboxUnsupportedError` before sending.
         timeout: seconds for a whole call (retries and waits included), or a :class:`Timeout` with total,
@@ -105,7 +106,8 @@ class Client(GeneratedNamespaces):
         clock: Clock | None = None,
     ) -> None:
         self.sandbox = sandbox
-        self.base_url = (base_url or (SANDBOX_URL if sandbox else PRODUCTION_URL)).rstrip("/")
+        default_url = SANDBOX_URL if sandbox else _env("PINTEREST_BASE_URL") or PRODUCTION_URL
+        self.base_url = (base_url or default_url).rstrip("/")
         clock = clock or SystemClock()
         self._auth = Authenticator(
             access_token=access_token or _env("PINTEREST_ACCESS_TOKEN"),
