@@ -60,14 +60,16 @@ def _time_once(snippet: str) -> float:
         code = FIRST_CALL
     else:
         code = f"import time\nstart = time.perf_counter()\n{snippet}\nprint(time.perf_counter() - start)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     return float(result.stdout.strip().splitlines()[-1])
 
 
 def measure(runs: int = 15) -> dict[str, float]:
     """Median seconds per snippet; the runs are interleaved so drift on the machine hits every snippet alike."""
     samples: dict[str, list[float]] = {name: [] for name in SNIPPETS}
-    for name, snippet in SNIPPETS.items():
+    for snippet in SNIPPETS.values():
         _time_once(snippet)  # warm the bytecode caches once
     for _ in range(runs):
         for name, snippet in SNIPPETS.items():
