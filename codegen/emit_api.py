@@ -175,7 +175,9 @@ class _Method:
             docs.append(
                 (
                     p.name,
-                    text.first_sentence(p.description) or text.first_sentence(p.schema.get("description")),
+                    text.first_sentence(p.description)
+                    or text.first_sentence(p.schema.get("description"))
+                    or f"{p.location} parameter ``{p.name}``",
                 )
             )
         body_fields: list[str] = []
@@ -202,7 +204,12 @@ class _Method:
                     suffix = "" if "None" in field_annotation.split(" | ") else " | None"
                     signature.append(f"{prop}: {field_annotation}{suffix} = None")
                     body_fields.append(prop)
-                    docs.append((prop, text.first_sentence(schema.get("description")) or "body field"))
+                    docs.append(
+                        (
+                            prop,
+                            text.first_sentence(schema.get("description")) or f"the body's ``{prop}`` field",
+                        )
+                    )
         signature.append("options: RequestOptions | None = None")
         docs.append(("options", "per-call timeout, extra headers or query, raw-response capture"))
 
@@ -247,7 +254,7 @@ class _Method:
     def _docstring(self, params: list[tuple[str, str]]) -> list[str]:
         op = self.op
         paras = text.paragraphs(op.summary, 1) or [op.operation_id]
-        description = text.paragraphs(op.description, 2)
+        description = text.paragraphs(op.description, 3)
         if description and description[0] != paras[0]:
             paras += description
         facts = f"``{op.method} {op.path}``; rate-limit category ``{op.ratelimit_category}``"

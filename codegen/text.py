@@ -18,8 +18,19 @@ def clean(text: str | None) -> str:
     return text.replace("\\", "/").replace('"""', "'''").strip()
 
 
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*]|\d+\.)[ \t]+", re.M)
+
+
 def paragraphs(text: str | None, limit: int = 3) -> list[str]:
-    parts = [" ".join(p.split()) for p in _BLANK_LINES.split(clean(text))]
+    """Paragraphs with their whitespace folded; a Markdown list keeps one item per line."""
+    parts = []
+    for block in _BLANK_LINES.split(clean(text)):
+        starts = [m.start() for m in _LIST_ITEM.finditer(block)]
+        if starts and not block[: starts[0]].strip():
+            items = [block[a:b] for a, b in zip(starts, [*starts[1:], len(block)], strict=True)]
+            parts.append("\n".join(" ".join(item.split()) for item in items))
+        else:
+            parts.append(" ".join(block.split()))
     return [p for p in parts if p][:limit]
 
 
@@ -34,9 +45,18 @@ def first_sentence(text: str | None, max_length: int = 160) -> str:
 
 
 def wrap(text: str, indent: str, width: int = 110) -> list[str]:
-    return textwrap.wrap(text, width=width - len(indent), break_long_words=False, break_on_hyphens=False) or [
-        ""
-    ]
+    """Wrapped lines; each line of ``text`` (a list item) wraps on its own, continuing under its first word."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        hanging = " " * (len(line) - len(_LIST_ITEM.sub("", line, count=1))) if _LIST_ITEM.match(line) else ""
+        lines += textwrap.wrap(
+            line,
+            width=width - len(indent),
+            subsequent_indent=hanging,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return lines or [""]
 
 
 def docstring(paras: list[str], indent: str) -> list[str]:
