@@ -113,8 +113,8 @@ class AdAccountsResource(Resource):
 
         Args:
             body: the request body (``AdAccountCreate``, or a dict validated against it)
-            country: body field
-            currency: body field
+            country: the body's ``country`` field
+            currency: the body's ``currency`` field
             name: Ad account name.
             owner_user_id: Advertiser's owning user ID.
             options: per-call timeout, extra headers or query, raw-response capture
@@ -140,7 +140,7 @@ class AdAccountsResource(Resource):
         ``GET /ad_accounts/{ad_account_id}``; rate-limit category ``ads_read``; scopes ``ads:read``.
 
         Args:
-            ad_account_id
+            ad_account_id: path parameter ``ad_account_id``
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -1101,7 +1101,7 @@ class AdAccountsResource(Resource):
         ``ads_analytics``; scopes ``ads:read``; not available in the sandbox.
 
         Args:
-            ad_account_id
+            ad_account_id: path parameter ``ad_account_id``
             template_id: Unique identifier of a template.
             start_date: Metric report start date (UTC).
             end_date: Metric report end date (UTC).

@@ -108,6 +108,8 @@ class AdGroupsResource(Resource):
 
         $1 = 1,000,000 microdollars 1 microdollar = $0.000001
 
+        To convert between currency and microcurrency, using dollars as an example currency:
+
         ``POST /ad_accounts/{ad_account_id}/ad_groups``; rate-limit category ``ads_write``; scopes
         ``ads:write``.
 
@@ -683,7 +685,7 @@ class AdGroupsResource(Resource):
             keywords: Array of keyword objects.
             placement_group: Placement group.
             product_group_ids: Targeted product group IDs.
-            targeting_spec: body field
+            targeting_spec: the body's ``targeting_spec`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -747,14 +749,16 @@ class AdGroupsResource(Resource):
 
         $1 = 1,000,000 microdollars 1 microdollar = $0.000001
 
+        To convert between currency and microcurrency, using dollars as an example currency:
+
         ``POST /ad_accounts/{ad_account_id}/bid_floor``; rate-limit category ``ads_read``; scopes
         ``ads:read``.
 
         Args:
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``BidFloorRequest``, or a dict validated against it)
-            bid_floor_specs: body field
-            targeting_spec: body field
+            bid_floor_specs: the body's ``bid_floor_specs`` field
+            targeting_spec: the body's ``targeting_spec`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

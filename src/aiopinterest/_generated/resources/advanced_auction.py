@@ -44,6 +44,10 @@ class AdvancedAuctionResource(Resource):
         The catalog must be owned by the "operation user_account". See detailed documentation here. By
         default, the "operation user_account" is the token user_account.
 
+        Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
+        of that ad_account as the "operation user_account". In order to do this, the token user_account must
+        have one of the following Business Access roles on the ad_account: `Owner`, `Admin`.
+
         ``POST /advanced_auction/items/get``; rate-limit category ``advanced_auction_read``; scopes
         ``ads:read``, ``catalogs:read``.
 
@@ -87,6 +91,10 @@ class AdvancedAuctionResource(Resource):
 
         The catalog must be owned by the "operation user_account". See detailed documentation here. By
         default, the "operation user_account" is the token user_account.
+
+        Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
+        of that ad_account as the "operation user_account". In order to do this, the token user_account must
+        have one of the following Business Access roles on the ad_account: `Owner`, `Admin`.
 
         ``POST /advanced_auction/items/submit``; rate-limit category ``advanced_auction_write``; scopes
         ``ads:write``, ``catalogs:read``.

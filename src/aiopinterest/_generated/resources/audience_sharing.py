@@ -92,7 +92,7 @@ class AudienceSharingResource(Resource):
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``SharedAudience``, or a dict validated against it)
             audience_id: Unique identifier of an audience
-            operation_type: body field
+            operation_type: the body's ``operation_type`` field
             recipient_account_ids: List of ad account IDs to share with or revoke from.
             options: per-call timeout, extra headers or query, raw-response capture
         """
@@ -133,7 +133,7 @@ class AudienceSharingResource(Resource):
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``BusinessSharedAudience``, or a dict validated against it)
             audience_id: Unique identifier of an audience
-            operation_type: body field
+            operation_type: the body's ``operation_type`` field
             recipient_business_ids: List of business IDs to share with or revoke from.
             options: per-call timeout, extra headers or query, raw-response capture
         """
@@ -248,7 +248,7 @@ class AudienceSharingResource(Resource):
             business_id: Unique identifier of the requesting business.
             body: the request body (``SharedAudience``, or a dict validated against it)
             audience_id: Unique identifier of an audience
-            operation_type: body field
+            operation_type: the body's ``operation_type`` field
             recipient_account_ids: List of ad account IDs to share with or revoke from.
             options: per-call timeout, extra headers or query, raw-response capture
         """
@@ -289,7 +289,7 @@ class AudienceSharingResource(Resource):
             business_id: Unique identifier of the requesting business.
             body: the request body (``BusinessSharedAudience``, or a dict validated against it)
             audience_id: Unique identifier of an audience
-            operation_type: body field
+            operation_type: the body's ``operation_type`` field
             recipient_business_ids: List of business IDs to share with or revoke from.
             options: per-call timeout, extra headers or query, raw-response capture
         """

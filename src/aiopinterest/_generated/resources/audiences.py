@@ -89,9 +89,9 @@ class AudiencesResource(Resource):
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``AudienceCreateRequest``, or a dict validated against it)
             name: Audience name.
-            rule: body field
+            rule: the body's ``rule`` field
             audience_type: Audience types: ACTALIKE, ENGAGEMENT, CUSTOMER_LIST and VISITOR.
-            description: body field
+            description: the body's ``description`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -153,9 +153,9 @@ class AudiencesResource(Resource):
             audience_id: Unique identifier of an audience
             body: the request body (``AudienceUpdateRequest``, or a dict validated against it)
             name: Audience name.
-            rule: body field
-            description: body field
-            operation_type: body field
+            rule: the body's ``rule`` field
+            description: the body's ``description`` field
+            operation_type: the body's ``operation_type`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

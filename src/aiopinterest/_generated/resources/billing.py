@@ -298,7 +298,7 @@ class BillingResource(Resource):
             billto_billing_address_id: The bill-to billing address id
             billto_business_address_id: The bill-to business address id
             billto_company_id: The bill-to company id
-            currency_info: body field
+            currency_info: the body's ``currency_info`` field
             estimated_monthly_spend: If Ongoing (perpetual) order line, the estimated monthly spend
             order_line_type: Type can be Budget or Perpetual
             order_name: The order name

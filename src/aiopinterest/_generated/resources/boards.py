@@ -91,7 +91,7 @@ class BoardsResource(Resource):
         Args:
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``BoardCreate``, or a dict validated against it)
-            description: body field
+            description: the body's ``description`` field
             is_ads_only: If set to `true`, the board will be ad-only and can store ad-only Pins.
             name: Name of the board.
             privacy: Privacy setting for a board.
@@ -122,7 +122,7 @@ class BoardsResource(Resource):
         ``GET /boards/{board_id}``; rate-limit category ``org_read``; scopes ``boards:read``.
 
         Args:
-            board_id
+            board_id: path parameter ``board_id``
             ad_account_id: Unique identifier of an ad account.
             options: per-call timeout, extra headers or query, raw-response capture
         """
@@ -155,12 +155,12 @@ class BoardsResource(Resource):
         ``boards:write``.
 
         Args:
-            board_id
+            board_id: path parameter ``board_id``
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``BoardWithUpdatePrivacyUpdate``, or a dict validated against it)
-            description: body field
+            description: the body's ``description`` field
             name: Name of the board.
-            privacy: body field
+            privacy: the body's ``privacy`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -190,7 +190,7 @@ class BoardsResource(Resource):
         ``boards:write``.
 
         Args:
-            board_id
+            board_id: path parameter ``board_id``
             ad_account_id: Unique identifier of an ad account.
             options: per-call timeout, extra headers or query, raw-response capture
         """
@@ -303,7 +303,7 @@ class BoardsResource(Resource):
             board_id: Unique identifier of a board.
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``BoardSection``, or a dict validated against it)
-            name: body field
+            name: the body's ``name`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -341,7 +341,7 @@ class BoardsResource(Resource):
             section_id: Unique identifier of a board section.
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``BoardSection``, or a dict validated against it)
-            name: body field
+            name: the body's ``name`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

@@ -54,11 +54,11 @@ class BulkResource(Resource):
         Args:
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``BulkDownloadRequest``, or a dict validated against it)
-            campaign_filter: body field
+            campaign_filter: the body's ``campaign_filter`` field
             entity_ids: All entities specified by these IDs as well as their children and grandchildren will
                 be downloaded if the entity type is one of the types requested to be...
             entity_types: All entity types specified will be downloaded.
-            output_format: body field
+            output_format: the body's ``output_format`` field
             updated_since: Unix UTC timestamp to retrieve all entities that have changed since this time.
             options: per-call timeout, extra headers or query, raw-response capture
         """
@@ -98,8 +98,8 @@ class BulkResource(Resource):
         Args:
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``BulkUpsertRequest``, or a dict validated against it)
-            create: body field
-            update: body field
+            create: the body's ``create`` field
+            update: the body's ``update`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

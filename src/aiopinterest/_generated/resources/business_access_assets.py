@@ -235,7 +235,7 @@ class BusinessAccessAssetsResource(Resource):
         Args:
             business_id: Unique identifier of the requesting business.
             body: the request body (``UpdateMemberAssetAccessBody``, or a dict validated against it)
-            accesses: body field
+            accesses: the body's ``accesses`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -306,7 +306,7 @@ class BusinessAccessAssetsResource(Resource):
         Args:
             business_id: Unique identifier of the requesting business.
             body: the request body (``UpdatePartnerAssetAccessBody``, or a dict validated against it)
-            accesses: body field
+            accesses: the body's ``accesses`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -338,7 +338,7 @@ class BusinessAccessAssetsResource(Resource):
         Args:
             business_id: Unique identifier of the requesting business.
             body: the request body (``DeletePartnerAssetAccessBody``, or a dict validated against it)
-            accesses: body field
+            accesses: the body's ``accesses`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -420,7 +420,7 @@ class BusinessAccessAssetsResource(Resource):
             body: the request body (``CreateAssetGroupBody``, or a dict validated against it)
             asset_group_description: Asset group description
             asset_group_name: Asset Group name
-            asset_group_types: body field
+            asset_group_types: the body's ``asset_group_types`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

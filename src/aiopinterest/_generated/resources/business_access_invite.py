@@ -51,7 +51,7 @@ class BusinessAccessInviteResource(Resource):
 
         Args:
             body: the request body (``AuthRespondInvitesBody``, or a dict validated against it)
-            invites: body field
+            invites: the body's ``invites`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -91,7 +91,7 @@ class BusinessAccessInviteResource(Resource):
         Args:
             business_id: Unique identifier of the requesting business.
             body: the request body (``CreateAssetInvitesRequest``, or a dict validated against it)
-            invites: body field
+            invites: the body's ``invites`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -124,7 +124,7 @@ class BusinessAccessInviteResource(Resource):
         Args:
             business_id: Unique identifier of the requesting business.
             body: the request body (``CreateAssetAccessRequestBody``, or a dict validated against it)
-            asset_requests: body field
+            asset_requests: the body's ``asset_requests`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -210,7 +210,7 @@ class BusinessAccessInviteResource(Resource):
             body: the request body (``CreateMembershipOrPartnershipInvitesBody``, or a dict validated against
                 it)
             business_role: The business access level to grant member/partner.
-            invite_type: body field
+            invite_type: the body's ``invite_type`` field
             members: A list of usernames, emails, or a mix of them.
             partners: A list of partner_id.
             options: per-call timeout, extra headers or query, raw-response capture

@@ -192,7 +192,7 @@ class BusinessAccessRelationshipsResource(Resource):
         Args:
             business_id: Business id
             body: the request body (``MembersToDeleteBody``, or a dict validated against it)
-            members: body field
+            members: the body's ``members`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -273,7 +273,7 @@ class BusinessAccessRelationshipsResource(Resource):
         Args:
             business_id: Unique identifier of the requesting business.
             body: the request body (``DeletePartnersRequest``, or a dict validated against it)
-            partner_ids: body field
+            partner_ids: the body's ``partner_ids`` field
             partner_type: If partner_type=INTERNAL, the deleted relationship is the partnership relationship a
                 partner has with you If partner_type=EXTERNAL, the deleted relationship...
             options: per-call timeout, extra headers or query, raw-response capture
@@ -317,7 +317,7 @@ class BusinessAccessRelationshipsResource(Resource):
                 validated against it)
             name: Brand Account name
             username: Brand Account username
-            country: body field
+            country: the body's ``country`` field
             about: Brand Account about information
             website: Brand Account website
             profile_image: Base64-encoded image media source
@@ -371,7 +371,7 @@ class BusinessAccessRelationshipsResource(Resource):
                 validated against it)
             name: Brand Account name
             username: Brand Account username
-            country: body field
+            country: the body's ``country`` field
             about: Brand Account about information
             website: Brand Account website
             profile_image: Base64-encoded image media source

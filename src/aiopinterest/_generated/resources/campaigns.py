@@ -96,6 +96,8 @@ class CampaignsResource(Resource):
 
         $1 = 1,000,000 microdollars 1 microdollar = $0.000001
 
+        To convert between currency and microcurrency, using dollars as an example currency:
+
         ``POST /ad_accounts/{ad_account_id}/campaigns``; rate-limit category ``ads_write``; scopes
         ``ads:write``.
 
@@ -128,6 +130,8 @@ class CampaignsResource(Resource):
         in the advertiser's profile. Equivalency equations, using dollars as an example currency:
 
         $1 = 1,000,000 microdollars 1 microdollar = $0.000001
+
+        To convert between currency and microcurrency, using dollars as an example currency:
 
         ``PATCH /ad_accounts/{ad_account_id}/campaigns``; rate-limit category ``ads_write``; scopes
         ``ads:write``.

@@ -49,6 +49,9 @@ class CatalogFeedsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
 
+        For Retail partners, refer to Before you get started with Catalogs. For Hotel parterns, refer to
+        Pinterest API for shopping.
+
         ``GET /catalogs/feeds``; rate-limit category ``catalogs_read``; scopes ``catalogs:read``; paginated:
         await for the first page, ``async for`` for every item.
 
@@ -90,6 +93,10 @@ class CatalogFeedsResource(Resource):
         Please, be aware that "default_country" and "default_locale" are not required in the spec for forward
         compatibility but for now the API will not accept requests without those fields.
 
+        Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
+        of that ad_account as the "operation user_account". In order to do this, the token user_account must
+        have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
         ``POST /catalogs/feeds``; rate-limit category ``catalogs_write``; scopes ``catalogs:read``,
         ``catalogs:write``.
 
@@ -121,6 +128,9 @@ class CatalogFeedsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        For Retail partners, refer to Before you get started with Catalogs. For Hotel parterns, refer to
+        Pinterest API for shopping.
 
         ``GET /catalogs/feeds/{feed_id}``; rate-limit category ``catalogs_read``; scopes ``catalogs:read``.
 
@@ -158,6 +168,9 @@ class CatalogFeedsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
 
+        For Retail partners, refer to Before you get started with Catalogs. For Hotel parterns, refer to
+        Pinterest API for shopping.
+
         ``PATCH /catalogs/feeds/{feed_id}``; rate-limit category ``catalogs_write``; scopes ``catalogs:read``,
         ``catalogs:write``.
 
@@ -192,6 +205,9 @@ class CatalogFeedsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
 
+        For Retail partners, refer to Before you get started with Catalogs. For Hotel parterns, refer to
+        Pinterest API for shopping.
+
         ``DELETE /catalogs/feeds/{feed_id}``; rate-limit category ``catalogs_write``; scopes
         ``catalogs:read``, ``catalogs:write``.
 
@@ -222,6 +238,8 @@ class CatalogFeedsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Learn more
 
         ``POST /catalogs/feeds/{feed_id}/ingest``; rate-limit category ``catalogs_write``; scopes
         ``catalogs:write``.
@@ -258,6 +276,8 @@ class CatalogFeedsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Learn more
 
         ``GET /catalogs/feeds/{feed_id}/processing_results``; rate-limit category ``catalogs_read``; scopes
         ``catalogs:read``; paginated: await for the first page, ``async for`` for every item.
@@ -299,6 +319,9 @@ class CatalogFeedsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Note: To get a list of all affected items instead of sampled issues, please refer to Build catalogs
+        report and Get catalogs report endpoints. Moreover, they support multiple types of catalogs.
 
         ``GET /catalogs/processing_results/{processing_result_id}/item_issues``; rate-limit category
         ``catalogs_read``; scopes ``catalogs:read``; paginated: await for the first page, ``async for`` for

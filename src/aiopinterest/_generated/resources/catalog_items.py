@@ -57,13 +57,16 @@ class CatalogItemsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
 
+        Note: Access to the Creative Assets catalog type is restricted to a specific group of users. If you
+        require access, please reach out to your partner manager.
+
         ``POST /catalogs/items``; rate-limit category ``catalogs_read``; scopes ``catalogs:read``.
 
         Args:
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``CatalogsItemsRequest``, or a dict validated against it)
-            country: body field
-            filters: body field
+            country: the body's ``country`` field
+            filters: the body's ``filters`` field
             language: We recommend using the CatalogsLocale values.
             options: per-call timeout, extra headers or query, raw-response capture
         """
@@ -96,6 +99,11 @@ class CatalogItemsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Note: - Access to the Creative Assets catalog type is restricted to a specific group of users. If you
+        require access, please reach out to your partner manager. - The item UPSERT operation is restricted to
+        users without a feed data source. If you plan to migrate item ingestion from feeds to the API, please
+        reach out to your partner manager or via the Help Center to get assistance.
 
         ``POST /catalogs/items/batch``; rate-limit category ``catalogs_write``; scopes ``catalogs:read``,
         ``catalogs:write``.

@@ -56,6 +56,8 @@ class CatalogProductGroupsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
 
+        Learn more
+
         ``POST /catalogs/product_groups/multiple``; rate-limit category ``catalogs_write``; scopes
         ``catalogs:write``.
 
@@ -88,6 +90,8 @@ class CatalogProductGroupsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Learn more
 
         ``DELETE /catalogs/product_groups/multiple``; rate-limit category ``catalogs_write``; scopes
         ``catalogs:write``.
@@ -123,6 +127,8 @@ class CatalogProductGroupsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Learn more
 
         ``GET /catalogs/product_groups``; rate-limit category ``catalogs_read``; scopes ``catalogs:read``;
         paginated: await for the first page, ``async for`` for every item.
@@ -174,6 +180,9 @@ class CatalogProductGroupsResource(Resource):
         items. If your catalog only contains retail items created via feeds, you should use the "retail
         feed-based" option. Learn more
 
+        Note: Access to the Creative Assets catalog type is restricted to a specific group of users. If you
+        require access, please reach out to your partner manager.
+
         ``POST /catalogs/product_groups``; rate-limit category ``catalogs_write``; scopes ``catalogs:write``.
 
         Args:
@@ -205,6 +214,8 @@ class CatalogProductGroupsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Learn more
 
         ``GET /catalogs/product_groups/{product_group_id}``; rate-limit category ``catalogs_read``; scopes
         ``catalogs:read``.
@@ -247,6 +258,9 @@ class CatalogProductGroupsResource(Resource):
         items. If your catalog only contains retail items created via feeds, you should use the "retail
         feed-based" option. Learn more
 
+        Note: Access to the Creative Assets catalog type is restricted to a specific group of users. If you
+        require access, please reach out to your partner manager.
+
         ``PATCH /catalogs/product_groups/{product_group_id}``; rate-limit category ``catalogs_write``; scopes
         ``catalogs:write``.
 
@@ -282,6 +296,8 @@ class CatalogProductGroupsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
 
+        Learn more
+
         ``DELETE /catalogs/product_groups/{product_group_id}``; rate-limit category ``catalogs_write``; scopes
         ``catalogs:write``.
 
@@ -313,6 +329,8 @@ class CatalogProductGroupsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Learn more
 
         ``GET /catalogs/product_groups/{product_group_id}/product_counts``; rate-limit category
         ``catalogs_read``; scopes ``catalogs:read``.
@@ -348,6 +366,8 @@ class CatalogProductGroupsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Learn more
 
         ``GET /catalogs/product_groups/{product_group_id}/products``; rate-limit category ``catalogs_read``;
         scopes ``boards:read``, ``catalogs:read``, ``pins:read``; paginated: await for the first page, ``async
@@ -398,6 +418,8 @@ class CatalogProductGroupsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Note: This endpoint only supports RETAIL catalog at the moment.
 
         ``POST /catalogs/products/get_by_product_group_filters``; rate-limit category ``catalogs_read``;
         scopes ``boards:read``, ``catalogs:read``, ``pins:read``; paginated: await for the first page, ``async

@@ -82,6 +82,9 @@ class CatalogReportsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
 
+        Note: Access to the All Items report type is restricted to a specific group of users. If you require
+        access, please reach out to your partner manager.
+
         ``POST /catalogs/reports``; rate-limit category ``catalogs_read``; scopes ``catalogs:read``; not
         available in the sandbox.
 

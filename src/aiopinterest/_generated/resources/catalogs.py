@@ -43,6 +43,8 @@ class CatalogsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
 
+        Learn more
+
         ``GET /catalogs``; rate-limit category ``catalogs_read``; scopes ``catalogs:read``; paginated: await
         for the first page, ``async for`` for every item.
 
@@ -77,12 +79,14 @@ class CatalogsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
 
+        Learn more
+
         ``POST /catalogs``; rate-limit category ``catalogs_write``; scopes ``catalogs:write``.
 
         Args:
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``CatalogsCreateRequest``, or a dict validated against it)
-            catalog_type: body field
+            catalog_type: the body's ``catalog_type`` field
             name: A human-friendly name associated to a given catalog.
             options: per-call timeout, extra headers or query, raw-response capture
         """
@@ -116,6 +120,8 @@ class CatalogsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account: Owner, Admin, Catalogs Manager.
+
+        Learn more
 
         ``GET /catalogs/available_filter_values``; rate-limit category ``catalogs_read``; scopes
         ``catalogs:read``.

@@ -53,7 +53,7 @@ class ConversionEventsResource(Resource):
             ad_account_id: Unique identifier of an ad account.
             test: Include query param ?test=true to mark the request as a test request.
             body: the request body (``ConversionEvents``, or a dict validated against it)
-            data: body field
+            data: the body's ``data`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

@@ -75,6 +75,8 @@ class ConversionTagsResource(Resource):
         The Pinterest Tag tracks actions people take on the ad account's website after they view the ad
         account's ad on Pinterest. The advertiser needs to customize this tag to track conversions.
 
+        For more information, see:
+
         ``POST /ad_accounts/{ad_account_id}/conversion_tags``; rate-limit category ``ads_write``; scopes
         ``ads:write``; not available in the sandbox.
 

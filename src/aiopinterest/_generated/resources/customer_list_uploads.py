@@ -50,7 +50,7 @@ class CustomerListUploadsResource(Resource):
             ad_account_id: Unique identifier of an ad account.
             customer_list_id: Unique identifier of a customer list
             body: the request body (``CustomerListUploadCreateRequest``, or a dict validated against it)
-            operation: body field
+            operation: the body's ``operation`` field
             total_parts: Number of parts to upload the file in.
             options: per-call timeout, extra headers or query, raw-response capture
         """

@@ -88,7 +88,7 @@ class CustomerListsResource(Resource):
         Args:
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``CustomerListRequest``, or a dict validated against it)
-            list_type: body field
+            list_type: the body's ``list_type`` field
             name: Customer list name.
             records: Records list.
             options: per-call timeout, extra headers or query, raw-response capture
@@ -154,7 +154,7 @@ class CustomerListsResource(Resource):
             ad_account_id: Unique identifier of an ad account.
             customer_list_id: Unique identifier of a customer list
             body: the request body (``CustomerListUpdateRequest``, or a dict validated against it)
-            operation_type: body field
+            operation_type: the body's ``operation_type`` field
             records: Records list.
             options: per-call timeout, extra headers or query, raw-response capture
         """

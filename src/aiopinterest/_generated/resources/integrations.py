@@ -57,19 +57,19 @@ class IntegrationsResource(Resource):
 
         Args:
             body: the request body (``IntegrationRequest``, or a dict validated against it)
-            additional_id_1: body field
-            connected_advertiser_id: body field
-            connected_lba_id: body field
-            connected_merchant_id: body field
-            connected_tag_id: body field
+            additional_id_1: the body's ``additional_id_1`` field
+            connected_advertiser_id: the body's ``connected_advertiser_id`` field
+            connected_lba_id: the body's ``connected_lba_id`` field
+            connected_merchant_id: the body's ``connected_merchant_id`` field
+            connected_tag_id: the body's ``connected_tag_id`` field
             external_business_id: External business ID for the integration.
-            partner_access_token: body field
-            partner_access_token_expiry: body field
-            partner_metadata: body field
-            partner_primary_email: body field
-            partner_refresh_token: body field
-            partner_refresh_token_expiry: body field
-            scopes: body field
+            partner_access_token: the body's ``partner_access_token`` field
+            partner_access_token_expiry: the body's ``partner_access_token_expiry`` field
+            partner_metadata: the body's ``partner_metadata`` field
+            partner_primary_email: the body's ``partner_primary_email`` field
+            partner_refresh_token: the body's ``partner_refresh_token`` field
+            partner_refresh_token_expiry: the body's ``partner_refresh_token_expiry`` field
+            scopes: the body's ``scopes`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -149,18 +149,18 @@ class IntegrationsResource(Resource):
         Args:
             external_business_id: External business ID for the integration.
             body: the request body (``IntegrationRequestPatch``, or a dict validated against it)
-            additional_id_1: body field
-            connected_advertiser_id: body field
-            connected_lba_id: body field
-            connected_merchant_id: body field
-            connected_tag_id: body field
-            partner_access_token: body field
-            partner_access_token_expiry: body field
-            partner_metadata: body field
-            partner_primary_email: body field
-            partner_refresh_token: body field
-            partner_refresh_token_expiry: body field
-            scopes: body field
+            additional_id_1: the body's ``additional_id_1`` field
+            connected_advertiser_id: the body's ``connected_advertiser_id`` field
+            connected_lba_id: the body's ``connected_lba_id`` field
+            connected_merchant_id: the body's ``connected_merchant_id`` field
+            connected_tag_id: the body's ``connected_tag_id`` field
+            partner_access_token: the body's ``partner_access_token`` field
+            partner_access_token_expiry: the body's ``partner_access_token_expiry`` field
+            partner_metadata: the body's ``partner_metadata`` field
+            partner_primary_email: the body's ``partner_primary_email`` field
+            partner_refresh_token: the body's ``partner_refresh_token`` field
+            partner_refresh_token_expiry: the body's ``partner_refresh_token_expiry`` field
+            scopes: the body's ``scopes`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -226,7 +226,7 @@ class IntegrationsResource(Resource):
 
         Args:
             body: the request body (``IntegrationLogsRequest``, or a dict validated against it)
-            logs: body field
+            logs: the body's ``logs`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

@@ -87,6 +87,8 @@ class LabelsResource(Resource):
         Apply one or more labels to a campaign. Currently, you can apply brand and custom labels. Future
         releases will provide more options.
 
+        Note: You can only apply one brand label to a campaign. You can apply 30 custom labels to a campaign.
+
         ``POST /ad_accounts/{ad_account_id}/labels``; rate-limit category ``ads_write``; scopes ``ads:write``.
 
         Args:

@@ -42,6 +42,8 @@ class LeadFormsResource(Resource):
 
         List lead forms associated with an ad account ID.
 
+        For more, see Lead ads.
+
         ``GET /ad_accounts/{ad_account_id}/lead_forms``; rate-limit category ``ads_read``; scopes
         ``ads:read``; paginated: await for the first page, ``async for`` for every item.
 
@@ -75,6 +77,8 @@ class LeadFormsResource(Resource):
         Create lead forms. Lead forms are used in lead ads and allow you to control what text appears on the
         lead form’s description, questions and confirmation sections.
 
+        For more, see Lead ads.
+
         ``POST /ad_accounts/{ad_account_id}/lead_forms``; rate-limit category ``ads_write``; scopes
         ``ads:write``; not available in the sandbox.
 
@@ -107,6 +111,8 @@ class LeadFormsResource(Resource):
         your goods and services. The lead form can be associated with an ad to allow people to fill out the
         form.
 
+        For more, see Lead ads.
+
         ``PATCH /ad_accounts/{ad_account_id}/lead_forms``; rate-limit category ``ads_write``; scopes
         ``ads:write``; not available in the sandbox.
 
@@ -136,6 +142,8 @@ class LeadFormsResource(Resource):
         beta, please reach out to your Pinterest account manager.
 
         Gets a lead form given it's ID. It must also be associated with the provided ad account ID.
+
+        For more, see Lead ads.
 
         ``GET /ad_accounts/{ad_account_id}/lead_forms/{lead_form_id}``; rate-limit category ``ads_read``;
         scopes ``ads:read``.

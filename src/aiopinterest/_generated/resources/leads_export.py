@@ -41,6 +41,8 @@ class LeadsExportResource(Resource):
         Create an export of leads collected from a lead ad. This returns a lead_export_id token that you can
         use to download the export when it is ready.
 
+        Note: Lead ad data will be available up to 30 days after the lead has been submitted.
+
         ``POST /ad_accounts/{ad_account_id}/leads_export``; rate-limit category ``ads_write``; scopes
         ``ads:write``; not available in the sandbox.
 
@@ -76,6 +78,8 @@ class LeadsExportResource(Resource):
         Get the export of leads collected from a lead ad. This returns a URL to a list of lead export given a
         lead_export_id token returned from the create a lead export call. You can use the URL to download the
         report.
+
+        Note: Lead ad data will be available up to 30 days after the lead has been submitted.
 
         ``GET /ad_accounts/{ad_account_id}/leads_export/{leads_export_id}``; rate-limit category ``ads_read``;
         scopes ``ads:read``; not available in the sandbox.

@@ -65,11 +65,15 @@ class MediaResource(Resource):
 
         The response includes all of the information needed to upload the media to Pinterest.
 
+        To upload the media, make an HTTP POST request (using `curl`, for example) to `upload_url` using the
+        `Content-Type` header value. Send the media file's contents as the request's `file` parameter and also
+        include all of the parameters from `upload_parameters`.
+
         ``POST /media``; rate-limit category ``org_write``; scopes ``pins:read``, ``pins:write``.
 
         Args:
             body: the request body (``MediaUploadCreate``, or a dict validated against it)
-            media_type: body field
+            media_type: the body's ``media_type`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

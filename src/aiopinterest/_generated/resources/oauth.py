@@ -59,11 +59,15 @@ class OauthResource(Resource):
 
         Follow the complete steps for requesting and refreshing tokens.
 
+        Note: If your app was created before September 25, 2025, make sure to set the continuous_refresh
+        parameter to true to use the continuous refresh token (60-day expiration, refreshable indefinitely).
+        Pinterest no longer supports the legacy refresh token (365-day expiration, hard limit).
+
         ``POST /oauth/token``; rate-limit category ``org_read``.
 
         Args:
             body: the request body (``OauthAccessTokenRequest``, or a dict validated against it)
-            grant_type: body field
+            grant_type: the body's ``grant_type`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

@@ -58,6 +58,10 @@ class PinsResource(Resource):
         Optional: Business Access: Specify an `ad_account_id` to use the owner of that ad_account as the
         "operation user_account".
 
+        Disclaimer: There are known performance issues when filtering by field `creative_type` and including
+        protected pins. If your request is timing out in this scenario, we encourage you to use GET List Pins
+        on Board.
+
         ``GET /pins``; rate-limit category ``org_read``; scopes ``boards:read``, ``pins:read``; paginated:
         await for the first page, ``async for`` for every item.
 
@@ -122,22 +126,27 @@ class PinsResource(Resource):
         current operation_user_account's permissions to those Ad Accounts by including the ad_account_id in
         the path parameters for the request (e.g. .../?ad_account_id=12345&...).
 
+        - This function is intended solely for publishing new content created by the user. If you are
+          interested in saving content created by others to your Pinterest boards, sometimes called 'curated
+          content', please use our Save button instead. For more tips on creating fresh content for Pinterest,
+          review our Content App Solutions Guide.
+
         ``POST /pins``; rate-limit category ``org_write``; scopes ``boards:read``, ``boards:write``,
         ``pins:read``, ``pins:write``.
 
         Args:
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``PinCreate``, or a dict validated against it)
-            alt_text: body field
+            alt_text: the body's ``alt_text`` field
             board_id: The board to which this Pin belongs.
             board_section_id: The board section to which this Pin belongs.
-            description: body field
+            description: the body's ``description`` field
             dominant_color: Dominant pin color.
-            link: body field
-            media_source: body field
+            link: the body's ``link`` field
+            media_source: the body's ``media_source`` field
             parent_pin_id: The source pin id if this pin was saved from another pin.
             sponsor_id: The sponsor account id to request paid partnership from.
-            title: body field
+            title: the body's ``title`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -177,10 +186,13 @@ class PinsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account:
 
+        - For Pins on public or protected boards: Owner, Admin, Analyst, Campaign Manager.
+        - For Pins on secret boards: Owner, Admin.
+
         ``GET /pins/{pin_id}``; rate-limit category ``org_read``; scopes ``boards:read``, ``pins:read``.
 
         Args:
-            pin_id
+            pin_id: path parameter ``pin_id``
             ad_account_id: Unique identifier of an ad account.
             pin_metrics: Specify whether to return 90d and lifetime Pin metrics.
             options: per-call timeout, extra headers or query, raw-response capture
@@ -217,20 +229,23 @@ class PinsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account:
 
+        - For Pins on public or protected boards: Owner, Admin, Analyst, Campaign Manager.
+        - For Pins on secret boards: Owner, Admin.
+
         ``PATCH /pins/{pin_id}``; rate-limit category ``org_write``; scopes ``boards:read``, ``boards:write``,
         ``pins:read``, ``pins:write``.
 
         Args:
-            pin_id
+            pin_id: path parameter ``pin_id``
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``PinUpdate``, or a dict validated against it)
-            alt_text: body field
+            alt_text: the body's ``alt_text`` field
             board_id: The board to which this Pin belongs.
             board_section_id: The board section to which this Pin belongs.
             carousel_slots: Carousel Pin slots data.
-            description: body field
-            link: body field
-            title: body field
+            description: the body's ``description`` field
+            link: the body's ``link`` field
+            title: the body's ``title`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -267,11 +282,14 @@ class PinsResource(Resource):
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account:
 
+        - For Pins on public or protected boards: Owner, Admin, Analyst, Campaign Manager.
+        - For Pins on secret boards: Owner, Admin.
+
         ``DELETE /pins/{pin_id}``; rate-limit category ``org_write``; scopes ``boards:read``,
         ``boards:write``, ``pins:read``, ``pins:write``.
 
         Args:
-            pin_id
+            pin_id: path parameter ``pin_id``
             ad_account_id: Unique identifier of an ad account.
             options: per-call timeout, extra headers or query, raw-response capture
         """
@@ -330,6 +348,9 @@ class PinsResource(Resource):
         Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
         of that ad_account as the "operation user_account". In order to do this, the token user_account must
         have one of the following Business Access roles on the ad_account:
+
+        - For Pins on public or protected boards: Admin, Analyst.
+        - For Pins on secret boards: Admin.
 
         ``GET /pins/{pin_id}/analytics``; rate-limit category ``org_analytics``; scopes ``boards:read``,
         ``pins:read``; not available in the sandbox.
@@ -405,6 +426,10 @@ class PinsResource(Resource):
         been shared with this account. - The maximum number of pins supported in a single request is 100. - By
         default, the "operation user_account" is the token user_account.
 
+        Optional: Business Access: Specify an ad_account_id (obtained via List ad accounts) to use the owner
+        of that ad_account as the "operation user_account". In order to do this, the token user_account must
+        have one of the following Business Access roles on the ad_account:
+
         ``GET /pins/analytics``; rate-limit category ``org_analytics``; scopes ``boards:read``, ``pins:read``;
         not available in the sandbox.
 
@@ -449,8 +474,11 @@ class PinsResource(Resource):
         user_account". In order to do this, the token user_account must have one of the following Business
         Access roles on the ad_account:
 
-        - For Pins on public or protected boards: Owner, Admin, Analyst, Campaign Manager. - For Pins on
-        secret boards: Owner, Admin.
+        - For Pins on public or protected boards: Owner, Admin, Analyst, Campaign Manager.
+        - For Pins on secret boards: Owner, Admin.
+
+        - Any Pin type can be saved: image Pin, video Pin, Idea Pin, product Pin, etc.
+        - Any public Pin can be saved given a pin ID.
 
         ``POST /pins/{pin_id}/save``; rate-limit category ``org_write``; scopes ``boards:read``,
         ``boards:write``, ``pins:read``, ``pins:write``.

@@ -47,6 +47,10 @@ class ProductGroupPromotionsResource(Resource):
 
         Include either ad_group_id or product_group_promotion_ids in your request.
 
+        Note: ad_group_ids and product_group_promotion_ids are mutually exclusive parameters. Only provide
+        one. If multiple options are provided, product_group_promotion_ids takes precedence over ad_group_ids.
+        If none are provided, the endpoint returns an error.
+
         ``GET /ad_accounts/{ad_account_id}/product_group_promotions``; rate-limit category ``ads_read``;
         scopes ``ads:read``; not available in the sandbox; paginated: await for the first page, ``async for``
         for every item.
@@ -97,7 +101,7 @@ class ProductGroupPromotionsResource(Resource):
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``ProductGroupPromotionCreateRequest``, or a dict validated against it)
             ad_group_id: ID of the Ad Group the Product Group Promotion belongs to.
-            product_group_promotion: body field
+            product_group_promotion: the body's ``product_group_promotion`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -129,7 +133,7 @@ class ProductGroupPromotionsResource(Resource):
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``ProductGroupPromotionUpdateRequest``, or a dict validated against it)
             ad_group_id: ID of the ad group the product group belongs to.
-            product_group_promotion: body field
+            product_group_promotion: the body's ``product_group_promotion`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

@@ -96,11 +96,11 @@ class TargetingTemplateResource(Resource):
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``TargetingTemplateCreate``, or a dict validated against it)
             auto_targeting_enabled: Enable auto-targeting for ad group.
-            keywords: body field
+            keywords: the body's ``keywords`` field
             name: Name of targeting template.
-            placement_group: body field
-            targeting_attributes: body field
-            tracking_urls: body field
+            placement_group: the body's ``placement_group`` field
+            targeting_attributes: the body's ``targeting_attributes`` field
+            tracking_urls: the body's ``tracking_urls`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -140,8 +140,8 @@ class TargetingTemplateResource(Resource):
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``TargetingTemplateUpdateRequest``, or a dict validated against it)
             id: Targeting template ID
-            operation_type: body field
-            targeting_attributes: body field
+            operation_type: the body's ``operation_type`` field
+            targeting_attributes: the body's ``targeting_attributes`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(

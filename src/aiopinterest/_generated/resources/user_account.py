@@ -524,8 +524,8 @@ class UserAccountResource(Resource):
         Args:
             ad_account_id: Unique identifier of an ad account.
             body: the request body (``UserWebsiteVerifyRequest``, or a dict validated against it)
-            verification_method: body field
-            website: body field
+            verification_method: the body's ``verification_method`` field
+            website: the body's ``website`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
