@@ -323,18 +323,5 @@ async def moto_client(moto_api: PinterestApi, retry: RetryPolicy) -> AsyncIterat
         yield client
 
 
-@pytest.fixture(autouse=True)
-def _no_credentials_or_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "PINTEREST_ACCESS_TOKEN",
-        "PINTEREST_APP_ID",
-        "PINTEREST_APP_SECRET",
-        "PINTEREST_REFRESH_TOKEN",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def random_bytes(size: int) -> bytes:
     return os.urandom(size)

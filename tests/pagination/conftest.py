@@ -99,19 +99,6 @@ def _page(items: list[dict[str, str]], bookmark: str | None) -> web.Response:
     )
 
 
-@pytest.fixture(autouse=True)
-def _no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "PINTEREST_ACCESS_TOKEN",
-        "PINTEREST_APP_ID",
-        "PINTEREST_APP_SECRET",
-        "PINTEREST_REFRESH_TOKEN",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 async def serve() -> AsyncIterator[Callable[[web.Application], Awaitable[str]]]:
     """Start an aiohttp app on 127.0.0.1; returns its origin (``http://127.0.0.1:port``)."""

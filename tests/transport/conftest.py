@@ -149,19 +149,6 @@ class ApiServer:
         return URL(self.origin + path)
 
 
-@pytest.fixture(autouse=True)
-def _no_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "PINTEREST_ACCESS_TOKEN",
-        "PINTEREST_APP_ID",
-        "PINTEREST_APP_SECRET",
-        "PINTEREST_REFRESH_TOKEN",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 async def make_server() -> AsyncIterator[Callable[[], Awaitable[ApiServer]]]:
     servers: list[ApiServer] = []
