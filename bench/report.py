@@ -145,6 +145,7 @@ def render(results: Results, scale: Scale) -> str:
     for goal in goals(results):
         add(f"| {goal.text} | {goal.measured:.2f}x | {goal.target:.2f}x | {goal.verdict()} |")
     add("")
+    _misses_summary(results, add)
     _workload_get(results, add)
     _workload_list(results, add)
     _workload_decode(results, add)
@@ -307,6 +308,35 @@ def _method(scale: Scale, add: Any) -> None:
         "slow clients' rate is steady well before that, and full counts for them would not fit the ten-minute "
         "budget.\n"
     )
+
+
+def _misses_summary(results: Results, add: Any) -> None:
+    """The costs behind the misses, in one place; the sections below have the full tables."""
+    missed = [goal for goal in goals(results) if not goal.met]
+    if not missed:
+        return
+    add("What the profiles show as the cost of the misses (details in the last sections):\n")
+    profile = results["profiles"].get("aiopinterest/get")
+    limit = results["profiles"].get("bare/get")
+    if profile and limit and any("bare" in goal.text or "python-pinterest" in goal.text for goal in missed):
+        own = {name: us for name, us in profile["areas_us"].items() if name.startswith("aiopinterest")}
+        top = ", ".join(
+            f"`{name.removeprefix('aiopinterest ')}` {us:.1f}" for name, us in list(own.items())[:6]
+        )
+        add(
+            f"- GET /pins: under cProfile (CPU time) a request costs {profile['total_us']:,.0f} µs in aiopinterest "
+            f"against {limit['total_us']:,.0f} µs for the limit; aiopinterest's own modules take "
+            f"{sum(own.values()):,.1f} µs of it, costliest first (µs per request): {top}. The server shares the "
+            "two cores, so the gap shows once requests overlap (concurrency 16 and up); at concurrency 1 the "
+            "round trip dominates."
+        )
+    if any("Import" in goal.text for goal in missed) and results["import_breakdown"]:
+        modules = ", ".join(f"`{module}` {own:.0f} ms" for module, own, _ in results["import_breakdown"][:4])
+        add(
+            f"- Import: the costliest modules by self time are {modules}; aiohttp's import alone is comparable to "
+            "the official client's whole import (urllib3 and a lazily loaded generated client)."
+        )
+    add("")
 
 
 def _rounds(run: dict[str, Any]) -> str:
