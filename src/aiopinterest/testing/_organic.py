@@ -19,7 +19,7 @@ import msgspec
 
 from .. import models
 from .._validation import resolve
-from ._analytics import date_range, metrics_by_split
+from ._analytics import analytics_layout, metrics_by_split
 from ._failures import invalid
 from ._incoming import Call
 from ._s3 import S3Bucket
@@ -239,27 +239,25 @@ def _pins_save(api: OrganicApi, call: Call) -> Any:
 @_handles("pins/analytics")
 def _pin_analytics(api: OrganicApi, call: Call) -> Any:
     pin_id = call.path["pin_id"]
-    api.store.pin(pin_id)
-    days = date_range(call.query)
-    split = call.query.get("split_field", "NO_SPLIT")
-    return metrics_by_split(pin_id, days, call.query["metric_types"], split, lifetime=True)
+    api.store.check_pin(pin_id)
+    layout = analytics_layout(call.query, call.query["metric_types"])
+    return metrics_by_split(pin_id, layout, call.query.get("split_field", "NO_SPLIT"), lifetime=True)
 
 
 @_handles("multi_pins/analytics")
 def _multi_pin_analytics(api: OrganicApi, call: Call) -> Any:
-    days = date_range(call.query)
+    layout = analytics_layout(call.query, call.query["metric_types"])
     result = {}
     for pin_id in call.query["pin_ids"]:
-        api.store.pin(pin_id)
-        result[pin_id] = metrics_by_split(pin_id, days, call.query["metric_types"], "NO_SPLIT", lifetime=True)
+        api.store.check_pin(pin_id)
+        result[pin_id] = metrics_by_split(pin_id, layout, "NO_SPLIT", lifetime=True)
     return result
 
 
 @_handles("user_account/analytics")
 def _user_analytics(api: OrganicApi, call: Call) -> Any:
-    days = date_range(call.query)
-    metrics = call.query.get("metric_types") or _every_metric(call)
-    return metrics_by_split(USERNAME, days, metrics, call.query.get("split_field", "NO_SPLIT"))
+    layout = analytics_layout(call.query, call.query.get("metric_types") or _every_metric(call))
+    return metrics_by_split(USERNAME, layout, call.query.get("split_field", "NO_SPLIT"))
 
 
 def _every_metric(call: Call) -> list[str]:

@@ -368,6 +368,10 @@ class Store:
     def pin(self, pin_id: str) -> msgspec.Raw:
         return self.pin_json(self._live_pin(pin_id)[0])
 
+    def check_pin(self, pin_id: str) -> None:
+        """Raise a 404 unless the pin exists (cheaper than :meth:`pin`, which renders it)."""
+        self._live_pin(pin_id)
+
     def _stored_pin(self, pin_id: str) -> models.Pin:
         """The pin as a stored struct, materialising a seeded pin on its first change."""
         number, board_id = self._live_pin(pin_id)
