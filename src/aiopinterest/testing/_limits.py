@@ -103,16 +103,27 @@ class RateVerdict(NamedTuple):
     reset_after: float  # seconds until the window refills
 
     def headers(self) -> dict[str, str]:
-        """``X-RateLimit-*`` (on every response) and, when refused, ``Retry-After`` (whole seconds, per HTTP)."""
-        reset = str(math.ceil(self.reset_after))
+        """``X-RateLimit-*`` (on every response) and, when refused, ``Retry-After``.
+
+        ``Retry-After`` is in whole seconds, as HTTP requires. ``X-RateLimit-Reset`` is to the millisecond
+        ("7.5", "0.042"): whole seconds would tell a client pacing itself from the headers that a 1-second window
+        always has a full second left, and it would wait up to twice as long as it needs to.
+        """
         headers = {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": reset,
+            "X-RateLimit-Reset": _seconds_text(self.reset_after),
         }
         if not self.allowed:
-            headers["Retry-After"] = reset
+            headers["Retry-After"] = str(math.ceil(self.reset_after))
         return headers
+
+
+def _seconds_text(seconds: float) -> str:
+    """Seconds rounded up to the millisecond (never earlier than the truth), without trailing zeros."""
+    milliseconds = math.ceil(round(seconds * 1000, 6))
+    whole, fraction = divmod(milliseconds, 1000)
+    return f"{whole}.{fraction:03d}".rstrip("0") if fraction else str(whole)
 
 
 @dataclass(slots=True)
