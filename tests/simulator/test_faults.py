@@ -44,6 +44,8 @@ async def test_rate_limit_answers_429_with_headers_and_refills(
         async with http.get(sim.base_url + "/user_account", headers=headers) as response:
             assert response.status == 429
             assert response.headers["Retry-After"] == "8"
+            # To the millisecond, so a client pacing itself from it does not wait the rounding for nothing.
+            assert response.headers["X-RateLimit-Reset"] == "7.5"
             assert response.headers["X-RateLimit-Remaining"] == "0"
             assert (await response.json())["code"] == 8
         # Another category has its own budget.
