@@ -22,6 +22,7 @@ from .._validation import resolve
 from ._analytics import analytics_layout, metrics_by_split
 from ._failures import invalid
 from ._incoming import Call
+from ._reports import Reports
 from ._s3 import S3Bucket
 from ._store import USERNAME, Store
 from ._synthesis import Synthesiser
@@ -43,9 +44,12 @@ def _handles(operation_id: str) -> Callable[[Handler], Handler]:
 class OrganicApi:
     """Dispatches the stateful operations to their handlers."""
 
-    def __init__(self, store: Store, bucket: S3Bucket, synthesiser: Synthesiser, tokens: set[str]) -> None:
+    def __init__(
+        self, store: Store, bucket: S3Bucket, reports: Reports, synthesiser: Synthesiser, tokens: set[str]
+    ) -> None:
         self.store = store
         self.bucket = bucket
+        self.reports = reports
         self.synthesiser = synthesiser
         self.tokens = tokens
 
@@ -297,18 +301,19 @@ def _media_list(api: OrganicApi, call: Call) -> Any:
 
 @_handles("analytics/create_report")
 def _report_create(api: OrganicApi, call: Call) -> Any:
-    token = api.store.create_report(call.path["ad_account_id"], call.body)
+    token = api.reports.create(call.path["ad_account_id"], call.body)
     return models.AdsAnalyticsCreateAsyncResponse(token=token, report_status="IN_PROGRESS", message=None)
 
 
 @_handles("analytics/get_report")
 def _report_get(api: OrganicApi, call: Call) -> Any:
     token = call.query["token"]
-    status, content = api.store.report(call.path["ad_account_id"], token)
-    if content is None:
-        return models.AdsAnalyticsGetAsyncResponse(report_status=status)
+    state = api.reports.state(call.path["ad_account_id"], token)
+    if state.content is None:
+        return models.AdsAnalyticsGetAsyncResponse(report_status=state.status)
+    # Every poll of a finished report hands out a fresh URL, as the API does.
     return models.AdsAnalyticsGetAsyncResponse(
-        report_status=status, url=f"{call.origin}/reports/{token}", size=float(len(content))
+        report_status=state.status, url=api.reports.url(token, call.origin), size=float(len(state.content))
     )
 
 

@@ -101,7 +101,7 @@ class S3Bucket:
             key, content = await self._receive(request, seen)
         except S3Error as error:
             self.uploads.append(S3Upload(request.headers, tuple(seen), error.status, error.code, key))
-            return _error_response(error)
+            return s3_error_response(error)
         self.objects[key] = content
         self.uploads.append(S3Upload(request.headers, tuple(seen), 204, None, key))
         self._on_upload(key)
@@ -178,7 +178,8 @@ async def _read_limited(part: BodyPartReader, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def _error_response(error: S3Error) -> web.Response:
+def s3_error_response(error: S3Error) -> web.Response:
+    """S3's XML error document; the connection is closed, as S3 does after refusing a request."""
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<Error><Code>{escape(error.code)}</Code><Message>{escape(str(error))}</Message>"

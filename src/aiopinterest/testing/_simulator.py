@@ -33,13 +33,14 @@ from ._failures import ApiFailure, invalid
 from ._incoming import parse_call
 from ._limits import DEFAULT_RATE_LIMIT, NO_FAULTS, FaultInjector, Faults, RateLimit, RateLimiter
 from ._organic import OrganicApi
+from ._reports import DEFAULT_URL_LIFETIME, Reports
+from ._reports import ROUTE as REPORTS_ROUTE
 from ._s3 import ROUTE as S3_ROUTE
 from ._s3 import S3Bucket, S3Upload
 from ._store import Store
 from ._synthesis import Synthesiser
 
 API_PREFIX = "/v5"
-REPORTS_ROUTE = "/reports/{token}"
 _JSON = "application/json"
 _ENCODER = msgspec.json.Encoder()
 # Large enough for a base64 image in a pin body, small enough that a runaway client is stopped.
@@ -84,8 +85,14 @@ class PinterestSimulator:
             ``faults`` for those operations; adjustable at runtime through :attr:`route_faults`.
         media_processing_delay: seconds a media upload stays ``processing`` after its bytes arrive.
         report_delay: seconds an asynchronous report stays ``IN_PROGRESS`` after it is created.
+        report_url_lifetime: seconds a finished report's download URL works (Pinterest's five minutes by
+            default); after that the URL answers ``403`` (S3's ``AccessDenied``, ``Request has expired``) and a
+            new ``get_report`` poll hands out a fresh one.
+        fail_reports: every report created while this is true ends ``FAILED`` instead of ``FINISHED`` (see also
+            :meth:`fail_report`); adjustable at runtime.
         min_upload_bytes, max_upload_bytes: the ``content-length-range`` of presigned media uploads.
-        clock: the monotonic clock for rate-limit windows, media processing and reports (tests may inject one).
+        clock: the monotonic clock of rate-limit windows, media processing, report preparation and report URL
+            expiry: a zero-argument callable returning seconds; tests inject one to move time by hand.
         max_recorded: how many requests :attr:`requests` keeps (the most recent ones).
     """
 
@@ -102,6 +109,8 @@ class PinterestSimulator:
         route_faults: Mapping[str, Faults] | None = None,
         media_processing_delay: float = 0.5,
         report_delay: float = 1.0,
+        report_url_lifetime: float = DEFAULT_URL_LIFETIME,
+        fail_reports: bool = False,
         min_upload_bytes: int = 1,
         max_upload_bytes: int = 2 * 1024**3,
         clock: Callable[[], float] = time.monotonic,
@@ -115,13 +124,14 @@ class PinterestSimulator:
         self._faults = FaultInjector(faults, route_faults or {}, seed)
         self._synthesiser = Synthesiser(seed)
         self._synthesised: dict[str, bytes] = {}
-        self.store = Store(
-            clock=clock, media_processing_delay=media_processing_delay, report_delay=report_delay
+        self.store = Store(clock=clock, media_processing_delay=media_processing_delay)
+        self.reports = Reports(
+            clock=clock, delay=report_delay, url_lifetime=report_url_lifetime, fail_new=fail_reports
         )
         self.bucket = S3Bucket(
             min_bytes=min_upload_bytes, max_bytes=max_upload_bytes, on_upload=self.store.media_uploaded
         )
-        self._organic = OrganicApi(self.store, self.bucket, self._synthesiser, self._tokens)
+        self._organic = OrganicApi(self.store, self.bucket, self.reports, self._synthesiser, self._tokens)
         self.requests: collections.deque[RecordedRequest] = collections.deque(maxlen=max_recorded)
         self._request_ids = itertools.count(1)
         self.app = self._build_app()
@@ -221,11 +231,30 @@ class PinterestSimulator:
 
     @property
     def report_delay(self) -> float:
-        return self.store.report_delay
+        """Seconds a report stays ``IN_PROGRESS`` after its creation; a change applies to existing reports too."""
+        return self.reports.delay
 
     @report_delay.setter
     def report_delay(self, seconds: float) -> None:
-        self.store.report_delay = seconds
+        self.reports.delay = seconds
+
+    @property
+    def report_url_lifetime(self) -> float:
+        """Seconds a report download URL works after the poll that handed it out; applies to new URLs."""
+        return self.reports.url_lifetime
+
+    @report_url_lifetime.setter
+    def report_url_lifetime(self, seconds: float) -> None:
+        self.reports.url_lifetime = seconds
+
+    @property
+    def fail_reports(self) -> bool:
+        """Whether reports created from now on end ``FAILED``."""
+        return self.reports.fail_new
+
+    @fail_reports.setter
+    def fail_reports(self, fail: bool) -> None:
+        self.reports.fail_new = fail
 
     # -- state ---------------------------------------------------------------------------------------------------
 
@@ -240,6 +269,17 @@ class PinterestSimulator:
     def fail_media(self, media_id: str) -> None:
         """Make the processing of this media end in ``failed``."""
         self.store.fail_media(media_id)
+
+    def fail_report(self, token: str, status: str = "FAILED") -> None:
+        """Make this report end in ``status`` (``FAILED``, ``CANCELLED`` or ``EXPIRED``) instead of ``FINISHED``.
+
+        It still answers ``IN_PROGRESS`` until ``report_delay`` has passed since its creation; after that every
+        poll answers ``status`` and its download URLs answer ``404``.
+
+        >>> report = await bulk.create_report(client, bulk.AD_ACCOUNT_ANALYTICS, ad_account_id="1", body=...)
+        >>> sim.fail_report(report.token)  # report.wait() now raises ReportError
+        """
+        self.reports.fail(token, status)
 
     @property
     def s3_objects(self) -> dict[str, bytes]:
@@ -265,7 +305,7 @@ class PinterestSimulator:
             for operation in by_path[path]:
                 resource.add_route(operation.method, self._handler(operation))
         app.router.add_post(S3_ROUTE, self.bucket.handle)
-        app.router.add_get(REPORTS_ROUTE, self._download_report)
+        app.router.add_get(REPORTS_ROUTE, self.reports.handle_download)
         return app
 
     def _handler(self, operation: Operation) -> Callable[[web.Request], Any]:
@@ -345,17 +385,6 @@ class PinterestSimulator:
                 status,
             )
         )
-
-    async def _download_report(self, request: web.Request) -> web.StreamResponse:
-        """A finished report's file; like Pinterest's pre-signed report URLs it needs no token."""
-        try:
-            content, content_type = self.store.report_file(request.match_info["token"])
-        except ApiFailure as failure:
-            return web.Response(status=failure.status, body=failure.body(), content_type=_JSON)
-        response = web.Response(body=content, content_type=content_type)
-        # gzip on the wire when the client accepts it, as a CDN would.
-        response.enable_compression()
-        return response
 
 
 @web.middleware

@@ -1,4 +1,4 @@
-"""The state behind the organic API: the user account, boards, board sections, pins, media and reports.
+"""The state behind the organic API: the user account, boards, board sections, pins and media.
 
 Built to hold a million pins cheaply. Seeded pins are never stored: a seed reserves a block of consecutive ids,
 and a seeded pin's fields follow from its id (its JSON comes from one pre-encoded template). A pin is only stored,
@@ -21,7 +21,6 @@ from typing import Any
 import msgspec
 
 from .. import models
-from ._analytics import render_report, report_rows
 from ._failures import invalid, not_found
 
 Clock = Callable[[], float]
@@ -135,22 +134,12 @@ class _Media:
     fails: bool = False
 
 
-@dataclass(slots=True)
-class _Report:
-    token: str
-    ad_account_id: str
-    request: Mapping[str, Any]
-    created_at: float
-    content: bytes | None = None
-
-
 class Store:
     """The simulator's organic state. All methods are synchronous: the event loop serialises them."""
 
-    def __init__(self, *, clock: Clock, media_processing_delay: float, report_delay: float) -> None:
+    def __init__(self, *, clock: Clock, media_processing_delay: float) -> None:
         self.clock = clock
         self.media_processing_delay = media_processing_delay
-        self.report_delay = report_delay
         self._ids = itertools.count(_ID_BASE)
         self._boards: dict[int, _Board] = {}
         self._pins: dict[int, models.Pin] = {}
@@ -161,7 +150,6 @@ class Store:
         self._seeded_count = 0
         self._media: dict[int, _Media] = {}
         self._media_by_key: dict[str, _Media] = {}
-        self._reports: dict[str, _Report] = {}
 
     # -- account -------------------------------------------------------------------------------------------
 
@@ -597,35 +585,6 @@ class Store:
 
     def media_ids(self, after: int) -> Iterator[int]:
         return (media_id for media_id in self._media if media_id > after)
-
-    # -- reports -------------------------------------------------------------------------------------------
-
-    def create_report(self, ad_account_id: str, request: Mapping[str, Any]) -> str:
-        # Computing the rows now reports a bad date range at creation, as the API does.
-        report_rows(ad_account_id, request)
-        token = secrets.token_hex(16)
-        self._reports[token] = _Report(token, ad_account_id, request, self.clock())
-        return token
-
-    def report(self, ad_account_id: str, token: str) -> tuple[str, bytes | None]:
-        """The report's status, and its file once finished."""
-        report = self._reports.get(token)
-        if report is None or report.ad_account_id != ad_account_id:
-            return "DOES_NOT_EXIST", None
-        if self.clock() < report.created_at + self.report_delay:
-            return "IN_PROGRESS", None
-        if report.content is None:
-            rows = report_rows(report.ad_account_id, report.request)
-            report.content = render_report(rows, report.request.get("report_format", "JSON"))
-        return "FINISHED", report.content
-
-    def report_file(self, token: str) -> tuple[bytes, str]:
-        """The finished report's bytes and content type, for the download URL."""
-        report = self._reports.get(token)
-        if report is None or report.content is None:
-            raise not_found("Report", token)
-        is_csv = report.request.get("report_format") == "CSV"
-        return report.content, "text/csv" if is_csv else "application/json"
 
 
 def _number(identifier: str | int) -> int:
