@@ -186,3 +186,15 @@ async def test_weekly_report_rows_add_up_the_days(
     ]
     assert sum(row["TOTAL_IMPRESSION"] for row in weekly) == sum(row["TOTAL_IMPRESSION"] for row in daily)
     assert weekly[0]["TOTAL_IMPRESSION"] == sum(row["TOTAL_IMPRESSION"] for row in daily[:4])
+
+
+async def test_each_metric_has_its_own_numbers(pinterest_client: aiopinterest.Client) -> None:
+    end = datetime.datetime.now(datetime.UTC).date()
+    analytics = await pinterest_client.user_account.analytics(
+        start_date=end - datetime.timedelta(days=29), end_date=end, metric_types=["IMPRESSION", "ENGAGEMENT"]
+    )
+    daily = analytics["all"].daily_metrics or []
+    # Names of equal length once gave equal numbers (the XOR of two CRC32s cancelled the metric out).
+    assert [(d.metrics or {})["IMPRESSION"] for d in daily] != [
+        (d.metrics or {})["ENGAGEMENT"] for d in daily
+    ]
