@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import aiohttp
 import pytest
 
 from aiopinterest.testing import PinterestSimulator
+
+_TODAY = datetime.datetime.now(datetime.UTC).date()
+_TEN_DAYS = datetime.timedelta(days=10)
 
 
 async def _send(
@@ -64,6 +68,22 @@ async def _send(
             "start_date",
             id="date range too long",
         ),
+        pytest.param(
+            "GET",
+            "/user_account/analytics",
+            {"start_date": str(_TODAY - datetime.timedelta(days=91)), "end_date": str(_TODAY)},
+            None,
+            "start_date",
+            id="start date more than 90 days back",
+        ),
+        pytest.param(
+            "GET",
+            "/user_account/analytics",
+            {"start_date": str(_TODAY - datetime.timedelta(days=85)), "end_date": str(_TODAY + _TEN_DAYS)},
+            None,
+            "end_date",
+            id="span over 90 days",
+        ),
         pytest.param("GET", "/ad_accounts/12a", None, None, "ad_account_id", id="path pattern"),
         pytest.param(
             "GET", "/boards", {"bookmark": "not-a-bookmark"}, None, "bookmark", id="forged bookmark"
@@ -93,7 +113,9 @@ async def test_array_query_parameters_are_read_both_ways(
     _, page = await _send(pinterest_simulator, http, "GET", f"/boards/{board_id}/pins")
     pin_ids = [pin["id"] for pin in page["items"]]
     query = [("pin_ids", pin_id) for pin_id in pin_ids]
-    query += [("start_date", "2026-01-01"), ("end_date", "2026-01-03"), ("metric_types", "IMPRESSION,SAVE")]
+    today = datetime.datetime.now(datetime.UTC).date()
+    query += [("start_date", str(today - datetime.timedelta(days=2))), ("end_date", str(today))]
+    query += [("metric_types", "IMPRESSION,SAVE")]
     headers = {"Authorization": f"Bearer {pinterest_simulator.access_token}"}
     async with http.get(
         pinterest_simulator.base_url + "/pins/analytics", params=query, headers=headers

@@ -2,7 +2,8 @@
 
 This is the inverse of :mod:`aiopinterest._request_builder`: path values arrive percent-decoded, query values as
 strings (arrays comma-separated or as repeated keys, objects as ``name[key]=value``), bodies as JSON or a form.
-Values are converted per their schema and then validated by the same code the client uses, so a request the
+Values are converted per their schema and then validated by the same code the client uses (analytics date
+windows included), so a request the
 client accepts is accepted here, and a bad one is refused naming the same parameter or field.
 """
 
@@ -18,6 +19,7 @@ import msgspec
 from multidict import MultiMapping
 
 from .._operation import Operation, Parameter
+from .._request_builder import check_analytics_window
 from .._validation import Schema, resolve, validate
 from ..errors import RequestValidationError
 
@@ -60,6 +62,8 @@ def parse_call(
             continue
         validate(value, parameter.schema, parameter.name)
         target[parameter.name] = value
+    # The dates the API refuses although the schema allows them (more than 90 days back, a span over 90 days).
+    check_analytics_window(operation, query_values)
     return Call(operation, origin, path_values, query_values, _body(operation, body, content_type))
 
 

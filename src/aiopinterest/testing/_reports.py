@@ -64,7 +64,7 @@ class Reports:
     def create(self, ad_account_id: str, request: Mapping[str, Any]) -> str:
         """Register a report; returns its token."""
         # Checking the dates now refuses a bad range at creation, as the API does.
-        analytics_layout(request, request.get("columns") or (), max_days=None)
+        analytics_layout(request, request.get("columns") or ())
         token = secrets.token_hex(16)
         outcome = "FAILED" if self.fail_new else "FINISHED"
         self._reports[token] = _Report(ad_account_id, request, self.clock(), outcome)
