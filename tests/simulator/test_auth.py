@@ -62,3 +62,12 @@ async def test_unknown_paths_and_methods_answer_in_pinterest_shape(
     async with http.put(pinterest_simulator.base_url + "/pins") as response:
         assert response.status == 405
         assert "GET" in response.headers["Allow"]
+
+
+async def test_recorded_requests_keep_the_token_out_of_their_repr(
+    pinterest_simulator: PinterestSimulator, pinterest_client: aiopinterest.Client
+) -> None:
+    await pinterest_client.user_account.get()
+    [recorded] = pinterest_simulator.requests
+    assert recorded.headers["Authorization"] == f"Bearer {pinterest_simulator.access_token}"
+    assert pinterest_simulator.access_token not in repr(recorded)

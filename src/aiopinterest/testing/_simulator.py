@@ -17,7 +17,7 @@ import itertools
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -33,11 +33,12 @@ from ._failures import ApiFailure, invalid
 from ._incoming import parse_call
 from ._limits import DEFAULT_RATE_LIMIT, NO_FAULTS, FaultInjector, Faults, RateLimit, RateLimiter
 from ._organic import OrganicApi
+from ._reports import DEFAULT_DELAY as DEFAULT_REPORT_DELAY
 from ._reports import DEFAULT_URL_LIFETIME, Reports
 from ._reports import ROUTE as REPORTS_ROUTE
 from ._s3 import ROUTE as S3_ROUTE
 from ._s3 import S3Bucket, S3Upload
-from ._store import Store
+from ._store import DEFAULT_MEDIA_PROCESSING_DELAY, Store
 from ._synthesis import Synthesiser
 
 API_PREFIX = "/v5"
@@ -55,7 +56,8 @@ class RecordedRequest:
     method: str
     path: str
     query: str
-    headers: CIMultiDictProxy[str]
+    # Out of the repr: it holds the bearer token, and a failing assertion would print it.
+    headers: CIMultiDictProxy[str] = field(repr=False)
     status: int | None
 
 
@@ -70,7 +72,9 @@ class PinterestSimulator:
     It serves all 231 operations from the generated operation table, on 127.0.0.1 and a free port by default.
     Boards, sections, pins, media, pin and user analytics and the asynchronous ad-account report flow are backed
     by a consistent store; every other operation answers schema-valid data synthesised deterministically from
-    ``seed``. Media uploads go to the simulator's own S3-compatible endpoint.
+    ``seed``. Media uploads go to the simulator's own S3-compatible endpoint, report files to its own download
+    route. Everything is in memory and on loopback; ``async with`` starts and stops it (or :meth:`start` and
+    :meth:`close`), on the running event loop, which must be asyncio's.
 
     Args:
         host, port: where to listen; ``port=0`` picks a free port.
@@ -107,8 +111,8 @@ class PinterestSimulator:
         default_rate_limit: RateLimit = DEFAULT_RATE_LIMIT,
         faults: Faults = NO_FAULTS,
         route_faults: Mapping[str, Faults] | None = None,
-        media_processing_delay: float = 0.5,
-        report_delay: float = 1.0,
+        media_processing_delay: float = DEFAULT_MEDIA_PROCESSING_DELAY,
+        report_delay: float = DEFAULT_REPORT_DELAY,
         report_url_lifetime: float = DEFAULT_URL_LIFETIME,
         fail_reports: bool = False,
         min_upload_bytes: int = 1,
