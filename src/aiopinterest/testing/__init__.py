@@ -7,8 +7,13 @@
 ...         async for pin in client.boards.list_pins(board_id=board_ids[0]):
 ...             ...
 
-Run it standalone with ``python -m aiopinterest.testing --port 8080``. With pytest, the ``pinterest_simulator``
-and ``pinterest_client`` fixtures come from :mod:`aiopinterest.testing.pytest_plugin`.
+Three ways in:
+
+- in your own asyncio code: ``async with PinterestSimulator(...) as sim`` (see :class:`PinterestSimulator`);
+- with pytest: the ``pinterest_simulator``, ``pinterest_client`` and ``pinterest_simulator_options`` fixtures,
+  registered automatically when aiopinterest is installed (see :mod:`aiopinterest.testing.pytest_plugin`);
+- as a separate process: ``python -m aiopinterest.testing --port 0`` prints ``PINTEREST_BASE_URL=...`` and
+  ``PINTEREST_ACCESS_TOKEN=...``, then serves until Ctrl-C or SIGTERM (see :mod:`aiopinterest.testing.__main__`).
 """
 
 from ._limits import DEFAULT_RATE_LIMIT, Faults, RateLimit

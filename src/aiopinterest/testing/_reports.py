@@ -26,6 +26,8 @@ from ._analytics import analytics_layout, render_report, report_rows
 from ._s3 import S3Error, s3_error_response
 
 ROUTE = "/reports/{token}"
+#: Seconds a report stays ``IN_PROGRESS`` unless the simulator is told otherwise.
+DEFAULT_DELAY = 1.0
 #: How long a download URL works, as Pinterest documents ("the link is valid for five minutes").
 DEFAULT_URL_LIFETIME = 300.0
 #: The statuses a report can end in instead of ``FINISHED``.

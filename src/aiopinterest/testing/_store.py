@@ -27,6 +27,8 @@ Clock = Callable[[], float]
 PinFilter = Callable[[int], bool]
 
 USERNAME = "simulated_user"
+#: Seconds an uploaded media stays ``processing`` unless the simulator is told otherwise.
+DEFAULT_MEDIA_PROCESSING_DELAY = 0.5
 _ID_BASE = 10**17
 _SEEDED_EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 _TOPICS = ("recipe", "travel", "garden", "fashion", "decor", "fitness", "art", "wedding")
