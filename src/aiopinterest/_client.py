@@ -7,6 +7,7 @@ import os
 import re
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Final, TypeVar, cast
 
@@ -26,7 +27,7 @@ from ._transport.hooks import Hooks, RequestHook, ResponseHook
 from ._transport.http import Body, Timeout
 from ._transport.metrics import Metrics
 from ._transport.retry import RetryPolicy
-from ._transport.transport import EXTERNAL_CATEGORY, OutgoingRequest, Transport
+from ._transport.transport import EXTERNAL_CATEGORY, OutgoingRequest, StreamedResponse, Transport
 from .errors import (
     MissingScopeError,
     RequestValidationError,
@@ -169,6 +170,12 @@ class Client(GeneratedNamespaces):
         return self._transport.retry
 
     @property
+    def clock(self) -> Clock:
+        """Where the client reads time and sleeps (the ``clock=`` given, else the real one); helpers that pace
+        or poll on the client's behalf wait on it too, so a fake clock in tests never waits for real."""
+        return self._transport.clock
+
+    @property
     def granted_scopes(self) -> frozenset[str] | None:
         """The OAuth scopes of the current token, when known."""
         return self._auth.granted_scopes
@@ -202,9 +209,9 @@ class Client(GeneratedNamespaces):
         headers: dict[str, str] = {}
         if prepared.content_type is not None:
             headers["Content-Type"] = prepared.content_type
-        timeout = capture = None
+        timeout = capture = retry = None
         if options is not None:
-            timeout, capture = options.timeout, options.capture
+            timeout, capture, retry = options.timeout, options.capture, options.retry
             if options.query:
                 query_pairs = [*query_pairs, *options.query.items()]
             if options.headers:
@@ -223,6 +230,7 @@ class Client(GeneratedNamespaces):
                 authenticated=True,
             ),
             timeout=timeout,
+            retry=retry,
             capture=capture,
         )
         if response_type is type(None) or response_type is None:
@@ -288,6 +296,60 @@ class Client(GeneratedNamespaces):
             APIError subclasses as above; ``TransportError`` (``ConnectError``, ``RequestTimeoutError``) when no
             response was obtained after retries.
         """
+        return await self._transport.send(
+            self._outgoing(method, url, query, headers, body, authenticated, category, replay_safe),
+            timeout=timeout,
+            capture=capture,
+            raise_for_status=raise_for_status,
+        )
+
+    def _stream_raw(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        query: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Body = None,
+        authenticated: bool = False,
+        category: str = EXTERNAL_CATEGORY,
+        replay_safe: bool = False,
+        timeout: float | Timeout | None = None,
+    ) -> AbstractAsyncContextManager[StreamedResponse]:
+        """Send any HTTP request like :meth:`_request_raw`, and stream the response body; for report downloads.
+
+        >>> async with client._stream_raw("GET", report_url, timeout=Timeout(total=None, attempt=None, read=60)) as r:
+        ...     async for chunk in r.iter_chunks():
+        ...         ...
+
+        Everything before the body (concurrency slot, auth, gates, redirects, hooks, metrics, logging, and the
+        retry policy for failures and error statuses) is shared with API calls; the slot is held until the block
+        exits, which closes the response. The body is read in chunks, never held whole; a failure while reading
+        raises ``TransportError`` and is not retried. A status >= 400 (after retries) raises the typed
+        :class:`~aiopinterest.errors.APIError` on entering the block. The bearer token goes only to the API
+        origin, as for :meth:`_request_raw`; a session passed as ``session=`` keeps its own credentials to the
+        API origin too.
+
+        ``timeout`` counts to the end of the body: for a large download, give a :class:`Timeout` without
+        ``total`` and ``attempt`` but with a ``read`` timeout (the longest silence).
+        """
+        return self._transport.stream(
+            self._outgoing(method, url, query, headers, body, authenticated, category, replay_safe),
+            timeout=timeout,
+        )
+
+    def _outgoing(
+        self,
+        method: str,
+        url: str | URL,
+        query: Mapping[str, str] | Sequence[tuple[str, str]] | None,
+        headers: Mapping[str, str] | None,
+        body: Body,
+        authenticated: bool,
+        category: str,
+        replay_safe: bool,
+    ) -> OutgoingRequest:
+        """The request of a raw call: ``url`` absolute and sent as given, or a path below the API base URL."""
         if isinstance(url, URL):
             target = url
         elif url.startswith("/"):
@@ -296,19 +358,14 @@ class Client(GeneratedNamespaces):
             target = URL(url, encoded=True)
         if query:
             target = target.extend_query(query)
-        return await self._transport.send(
-            OutgoingRequest(
-                method=method.upper(),
-                url=target,
-                body=body,
-                headers=dict(headers or {}),
-                category=category,
-                authenticated=authenticated,
-                replay_safe=replay_safe,
-            ),
-            timeout=timeout,
-            capture=capture,
-            raise_for_status=raise_for_status,
+        return OutgoingRequest(
+            method=method.upper(),
+            url=target,
+            body=body,
+            headers=dict(headers or {}),
+            category=category,
+            authenticated=authenticated,
+            replay_safe=replay_safe,
         )
 
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import msgspec
+
+if TYPE_CHECKING:
+    # Only for the annotation: the transport imports this module.
+    from ._transport.retry import RetryPolicy
 
 
 class RawResponse:
@@ -34,9 +39,11 @@ class RequestOptions(msgspec.Struct, frozen=True, kw_only=True):
     headers: extra HTTP headers (they cannot replace Authorization).
     query: extra query parameters, sent as given.
     capture: a :class:`RawResponse` to receive the status, headers and undecoded body.
+    retry: the :class:`RetryPolicy` for this call instead of the client's (``RetryPolicy.disabled()``: one try).
     """
 
     timeout: float | None = None
     headers: Mapping[str, str] | None = None
     query: Mapping[str, str] | None = None
     capture: RawResponse | None = None
+    retry: RetryPolicy | None = None

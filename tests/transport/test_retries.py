@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import email.utils
+import errno
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 
+import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
 
 from aiopinterest._client import Client
+from aiopinterest._options import RequestOptions
 from aiopinterest._transport.http import Timeout
 from aiopinterest._transport.retry import RetryPolicy
 from aiopinterest.errors import (
@@ -201,18 +205,25 @@ async def test_disabled_policy_never_retries(server: ApiServer, make_client: Mak
     assert server.hits["/v5/items/1"] == 1
 
 
-def _refused_port() -> int:
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A port where connecting is refused for the whole test.
+
+    The socket stays bound (never listening) until the test ends: a port merely picked and released could be
+    taken meanwhile by another server, or be chosen by the kernel as the client's own source port, which
+    connects the socket to itself (TCP simultaneous open) and gets an answer instead of a refusal.
+    """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize("op", [GET, POST], ids=["GET", "POST"])
 async def test_connect_failure_is_retried_for_every_method(
-    make_client: MakeClient, clock: FakeClock, op: object
+    make_client: MakeClient, clock: FakeClock, refused_port: int, op: object
 ) -> None:
     client = await make_client(
-        base_url=f"http://127.0.0.1:{_refused_port()}/v5",
+        base_url=f"http://127.0.0.1:{refused_port}/v5",
         retry=RetryPolicy(max_attempts=3, jitter=lambda: 0.5),
     )
 
@@ -298,8 +309,6 @@ async def test_read_timeout_exhaustion_raises_request_timeout_error(
 
 
 async def test_total_timeout_bounds_the_whole_call(server: ApiServer, make_client: MakeClient) -> None:
-    from aiopinterest._options import RequestOptions
-
     async def stalled(request: web.Request) -> web.StreamResponse:
         await server.stalled()
         return await json_item(request)
@@ -309,3 +318,64 @@ async def test_total_timeout_bounds_the_whole_call(server: ApiServer, make_clien
 
     with pytest.raises(RequestTimeoutError, match=r"within its 0\.05 s timeout"):
         await client._request(GET, Item, path={"item_id": "1"}, options=RequestOptions(timeout=0.05))
+
+
+class FailingPayload(aiohttp.payload.Payload):
+    """A request body whose own code fails after the first bytes, as a broken source file or callback would."""
+
+    def __init__(self, failure: Exception) -> None:
+        super().__init__(b"", content_type="application/octet-stream")
+        self._size = 1000
+        self._failure = failure
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await writer.write(b"first bytes")
+        raise self._failure
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        raise TypeError("not text")
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [ValueError("progress callback failed"), OSError(errno.EIO, "Input/output error")],
+    ids=["callback", "source-read"],
+)
+async def test_a_failure_inside_the_body_writer_is_raised_as_itself_and_not_retried(
+    server: ApiServer, make_client: MakeClient, failure: Exception
+) -> None:
+    async def upload(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=204)
+
+    server.route("POST", "/upload", upload)
+    client = await make_client()
+
+    with pytest.raises(type(failure)) as caught:
+        # replay_safe: even a request the policy would replay after a lost connection is not retried.
+        await client._request_raw(
+            "POST", str(server.url("/upload")), body=lambda: FailingPayload(failure), replay_safe=True
+        )
+
+    assert caught.value is failure
+    assert server.hits.get("/upload", 0) <= 1
+    counters = client.metrics["external"]
+    assert (counters.requests, counters.retries, counters.transport_errors) == (1, 0, 0)
+
+
+async def test_a_per_call_retry_policy_replaces_the_clients(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    server.route("GET", "/v5/items/{item_id}", failing_then_ok(error(503)))
+    server.route("POST", "/v5/items/{item_id}", failing_then_ok(error(500)))
+    client = await make_client()
+    never = RequestOptions(retry=RetryPolicy.disabled())
+    replay_posts = RequestOptions(retry=RetryPolicy(retry_non_idempotent=True, jitter=lambda: 0.0))
+
+    with pytest.raises(ServerError):
+        await client._request(GET, Item, path={"item_id": "1"}, options=never)
+    assert server.hits["/v5/items/1"] == 1
+    assert await client._request(POST, Item, path={"item_id": "2"}, options=replay_posts) == Item(
+        id="2", title="ok"
+    )
+    assert server.hits["/v5/items/2"] == 2

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias, overload
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -99,6 +100,7 @@ def create_session(*, connections: int) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector, trust_env=False, raise_for_status=False)
 
 
+@overload
 async def exchange(
     session: aiohttp.ClientSession,
     method: str,
@@ -108,19 +110,56 @@ async def exchange(
     body: Body,
     timeouts: aiohttp.ClientTimeout,
     proxies: ProxySelector,
-) -> RawResponse:
+    api_origin: str,
+    stream: Literal[False] = False,
+) -> RawResponse: ...
+
+
+@overload
+async def exchange(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: URL,
+    *,
+    headers: Mapping[str, str],
+    body: Body,
+    timeouts: aiohttp.ClientTimeout,
+    proxies: ProxySelector,
+    api_origin: str,
+    stream: bool,
+) -> RawResponse | aiohttp.ClientResponse: ...
+
+
+async def exchange(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: URL,
+    *,
+    headers: Mapping[str, str],
+    body: Body,
+    timeouts: aiohttp.ClientTimeout,
+    proxies: ProxySelector,
+    api_origin: str,
+    stream: bool = False,
+) -> RawResponse | aiohttp.ClientResponse:
     """Send one request and read the whole response, following redirects by hand.
 
     Redirects are followed here rather than by aiohttp so that the Authorization header provably never leaves
     the origin it was meant for: it is dropped as soon as a redirect points to another scheme, host or port.
+    A session supplied by the user may carry credentials of its own (default headers, ``auth``); those are
+    stripped from every request outside ``api_origin`` too.
+
+    With ``stream``, a final response below 400 is returned open, its body unread: the caller reads it and
+    releases it. Error statuses are always read whole, for the retry policy and the typed error.
 
     Raises :class:`ConnectError` when no connection could be made, :class:`RequestTimeoutError` on a read
-    timeout, :class:`TransportError` for any other failure below HTTP.
+    timeout, :class:`TransportError` for any other failure below HTTP; and, unchanged, whatever the request
+    body's own code raised while being written (see :func:`_body_failure`).
     """
     current_headers: Mapping[str, str] = headers
     for _ in range(_MAX_REDIRECTS + 1):
         try:
-            async with session.request(
+            response = await session.request(
                 method,
                 url,
                 headers=current_headers,
@@ -128,29 +167,107 @@ async def exchange(
                 timeout=timeouts,
                 proxy=proxies.for_url(url),
                 allow_redirects=False,
-            ) as response:
-                content = await response.read()
-                status = response.status
-                response_headers = response.headers
-        except aiohttp.ClientSSLError as error:
-            # Certificate and TLS failures are not transient: no "provably unsent, retry" treatment.
-            raise TransportError(_describe(error, method, url)) from error
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
-            raise ConnectError(_describe(error, method, url)) from error
-        except (TimeoutError, aiohttp.SocketTimeoutError) as error:
-            raise RequestTimeoutError(_describe(error, method, url)) from error
-        except aiohttp.ClientError as error:
-            raise TransportError(_describe(error, method, url)) from error
-        if status not in _REDIRECTS or "Location" not in response_headers:
-            return _raw(status, response_headers, content, url)
-        target = url.join(URL(response_headers["Location"]))
-        if target.origin() != url.origin():
-            current_headers = {k: v for k, v in current_headers.items() if k.lower() != "authorization"}
-        if status == 303 or (status in (301, 302) and method == "POST"):
-            method, body = "GET", None
-            current_headers = {k: v for k, v in current_headers.items() if k.lower() != "content-type"}
-        url = target
+                **_foreign_host_options(session, url, api_origin),
+            )
+        except (aiohttp.ClientError, TimeoutError) as error:
+            failure = _failure(error, method, url)
+        else:
+            status = response.status
+            response_headers = response.headers
+            if status not in _REDIRECTS or "Location" not in response_headers:
+                if stream and status < 400:
+                    return response
+                try:
+                    content = await response.read()
+                except (aiohttp.ClientError, TimeoutError) as error:
+                    failure = _failure(error, method, url)
+                else:
+                    return _raw(status, response_headers, content, url)
+                finally:
+                    response.release()
+                # Raised outside the except clause, so that a body failure keeps its own context.
+                raise failure
+            response.release()
+            target = url.join(URL(response_headers["Location"]))
+            if target.origin() != url.origin():
+                current_headers = {k: v for k, v in current_headers.items() if k.lower() != "authorization"}
+            if status == 303 or (status in (301, 302) and method == "POST"):
+                method, body = "GET", None
+                current_headers = {k: v for k, v in current_headers.items() if k.lower() != "content-type"}
+            url = target
+            continue
+        raise failure
     raise TransportError(f"more than {_MAX_REDIRECTS} redirects on {method} {redact_url(url)}")
+
+
+def _foreign_host_options(session: aiohttp.ClientSession, url: URL, api_origin: str) -> dict[str, Any]:
+    """Per-request aiohttp options that keep a user session's own credentials away from other hosts.
+
+    aiohttp merges a session's default headers into every request and offers no way to remove one per
+    request; a request middleware runs after the merge and can. (A request's middlewares replace the
+    session's for that request: a session with default credentials should not have any to run elsewhere.)
+    """
+    if session.auth is None and "Authorization" not in session.headers:
+        return _NO_OPTIONS  # the common case: our own session carries nothing
+    if str(url).startswith(api_origin):
+        return _NO_OPTIONS
+    return _WITHOUT_CREDENTIALS
+
+
+async def _drop_authorization(
+    request: aiohttp.ClientRequest,
+    handler: Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]],
+) -> aiohttp.ClientResponse:
+    request.headers.popall("Authorization", None)
+    return await handler(request)
+
+
+_NO_OPTIONS: dict[str, Any] = {}
+_WITHOUT_CREDENTIALS: dict[str, Any] = {"middlewares": (_drop_authorization,)}
+
+
+def _failure(error: aiohttp.ClientError | TimeoutError, method: str, url: URL) -> BaseException:
+    """What an aiohttp failure means: the caller's own body error, or the typed :class:`TransportError`."""
+    body_failure = _body_failure(error)
+    if body_failure is not None:
+        return body_failure
+    transport_error: TransportError
+    if isinstance(error, aiohttp.ClientSSLError):
+        # Certificate and TLS failures are not transient: no "provably unsent, retry" treatment.
+        transport_error = TransportError(_describe(error, method, url))
+    elif isinstance(error, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
+        transport_error = ConnectError(_describe(error, method, url))
+    elif isinstance(error, (TimeoutError, aiohttp.SocketTimeoutError)):
+        transport_error = RequestTimeoutError(_describe(error, method, url))
+    else:
+        transport_error = TransportError(_describe(error, method, url))
+    transport_error.__cause__ = error
+    return transport_error
+
+
+def _body_failure(error: BaseException) -> BaseException | None:
+    """The exception a request body's own ``write()`` raised (reading a file, a progress callback), if that is
+    what ``error`` reports.
+
+    aiohttp writes the body in a task and reports anything it raises as a connection error
+    (``ClientConnectionError``, or ``ClientOSError`` for an ``OSError``), keeping the original as ``__cause__``.
+    That is a bug or a broken source on the caller's side, not the network: it must surface as itself and is
+    never retried. The connection's own failures on that path are ``ConnectionError`` (reset, broken pipe),
+    timeouts, or an ``OSError`` with a network errno.
+    """
+    cause = error.__cause__
+    if not isinstance(error, aiohttp.ClientConnectionError) or not isinstance(cause, Exception):
+        return None
+    if isinstance(cause, (ConnectionError, TimeoutError, aiohttp.ClientError)):
+        return None
+    if isinstance(cause, OSError) and cause.errno in _NETWORK_ERRNOS:
+        return None
+    return cause
+
+
+_NETWORK_ERRNOS = frozenset(
+    {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN, errno.ENETRESET}
+)
 
 
 def _raw(status: int, headers: CIMultiDictProxy[str], content: bytes, url: URL) -> RawResponse:

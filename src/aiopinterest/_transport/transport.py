@@ -12,8 +12,10 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import Final, TypeVar
 
@@ -113,6 +115,63 @@ class _ErrorBody(msgspec.Struct):
 _error_decoder = msgspec.json.Decoder(_ErrorBody)
 
 
+class StreamedResponse:
+    """A response whose body is read as it arrives (from ``Client._stream_raw``), in constant memory.
+
+    ``status``, ``headers`` (case-insensitive) and ``url`` (secrets redacted) are known at once. Read the body
+    with ``async for chunk in response.iter_chunks()`` or ``await response.read(n)``. A failure while reading
+    raises :class:`~aiopinterest.errors.TransportError`: once the body has started, nothing is retried.
+    """
+
+    __slots__ = ("_on_close", "_response", "bytes_received", "headers", "status", "url")
+
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        url: str,
+        on_close: Callable[[StreamedResponse], Awaitable[None]],
+    ) -> None:
+        self._response = response
+        self._on_close: Callable[[StreamedResponse], Awaitable[None]] | None = on_close
+        self.status: int = response.status
+        self.headers: Mapping[str, str] = response.headers
+        self.url = url
+        #: Body bytes read so far.
+        self.bytes_received = 0
+
+    def __repr__(self) -> str:
+        return f"StreamedResponse(status={self.status}, url={self.url!r})"
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes of the body (all that is left with ``-1``); ``b""`` at the end."""
+        try:
+            chunk = await self._response.content.read(n)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise self._broken_off(error) from error
+        self.bytes_received += len(chunk)
+        return chunk
+
+    async def iter_chunks(self, size: int = 1 << 16) -> AsyncIterator[bytes]:
+        """The body in chunks of at most ``size`` bytes."""
+        while chunk := await self.read(size):
+            yield chunk
+
+    def _broken_off(self, error: BaseException) -> TransportError:
+        detail = str(error) or type(error).__name__
+        message = f"the body of {self.url} broke off after {self.bytes_received} bytes: {detail}"
+        if isinstance(error, TimeoutError):
+            return RequestTimeoutError(message)
+        return TransportError(message)
+
+    async def aclose(self) -> None:
+        """Release the connection (closing it if the body was not read to the end); safe to call twice."""
+        on_close, self._on_close = self._on_close, None
+        if on_close is None:
+            return
+        self._response.release()
+        await on_close(self)
+
+
 class Transport:
     """The HTTP machinery of one client: session, auth, gates, retries, concurrency, metrics and hooks."""
 
@@ -141,7 +200,7 @@ class Transport:
         self._token_url = URL(f"{base_url}/oauth/token", encoded=True)
         self._auth = auth
         self._gates = gates
-        self._clock = clock
+        self.clock = clock
         self._proxies = ProxySelector(proxy, trust_env=trust_env)
         self._session = session
         self._owns_session = session is None
@@ -177,15 +236,56 @@ class Transport:
         *,
         # A parameter, not a caller's cancel scope: the budget excludes waits for a concurrency slot.
         timeout: float | Timeout | None = None,  # noqa: ASYNC109
+        retry: RetryPolicy | None = None,
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
     ) -> RawResponse:
         """Send with retries; returns the final response, or raises the typed error of the last attempt.
 
         ``timeout``: seconds for the whole call (replacing the client's ``Timeout.total``), or a whole
-        :class:`Timeout`; waiting for a concurrency slot is not counted. With ``raise_for_status=False`` an error
-        status is returned instead of raised (after retries).
+        :class:`Timeout`; waiting for a concurrency slot is not counted. ``retry`` replaces the client's policy
+        for this call. With ``raise_for_status=False`` an error status is returned instead of raised (after
+        retries).
         """
+        session, budget = self._begin(request, timeout)
+        response, attempts = await self._send_with_retries(
+            session, request, budget, retry or self.retry, stream=False
+        )
+        assert isinstance(response, RawResponse)  # stream=False reads every body whole
+        if capture is not None:
+            _copy_into(capture, response)
+        if raise_for_status and response.status >= 400:
+            raise api_error(request.method, response, attempts=attempts, now=self.clock.time())
+        return response
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        request: OutgoingRequest,
+        *,
+        timeout: float | Timeout | None = None,  # noqa: ASYNC109
+        retry: RetryPolicy | None = None,
+    ) -> AsyncIterator[StreamedResponse]:
+        """Like :meth:`send`, but the successful response's body is left for the caller to read.
+
+        Everything up to the response headers (auth, gates, concurrency slot, redirects, retries) is as for
+        :meth:`send`; error statuses are read whole and raised as the typed error. The concurrency slot is held
+        until the block exits, which closes the response.
+        """
+        session, budget = self._begin(request, timeout)
+        response, attempts = await self._send_with_retries(
+            session, request, budget, retry or self.retry, stream=True
+        )
+        if isinstance(response, RawResponse):
+            raise api_error(request.method, response, attempts=attempts, now=self.clock.time())
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    def _begin(
+        self, request: OutgoingRequest, timeout: float | Timeout | None
+    ) -> tuple[aiohttp.ClientSession, _Budget]:
         # A prefix test on the normalised URL: the trailing "/" rules out look-alike hosts, other ports, user info.
         if request.authenticated and not str(request.url).startswith(self._api_origin):
             raise ValueError(
@@ -198,17 +298,17 @@ class Transport:
             timeouts = timeout
         else:
             timeouts = dataclasses.replace(self.timeout, total=timeout)
-        budget = _Budget(timeouts, request)
-        response, attempts = await self._send_with_retries(session, request, budget)
-        if capture is not None:
-            _copy_into(capture, response)
-        if raise_for_status and response.status >= 400:
-            raise api_error(request.method, response, attempts=attempts, now=self._clock.time())
-        return response
+        return session, _Budget(timeouts, request)
 
     async def _send_with_retries(
-        self, session: aiohttp.ClientSession, request: OutgoingRequest, budget: _Budget
-    ) -> tuple[RawResponse, int]:
+        self,
+        session: aiohttp.ClientSession,
+        request: OutgoingRequest,
+        budget: _Budget,
+        policy: RetryPolicy,
+        *,
+        stream: bool,
+    ) -> tuple[RawResponse | StreamedResponse, int]:
         counters = self.metrics.for_category(request.category)
         attempt = 0
         waited = 0.0
@@ -226,9 +326,15 @@ class Transport:
                 waited += gate_wait
             await self._acquire_slot(budget)
             try:
-                outcome = await self._attempt(session, request, token, attempt, counters, budget)
-            finally:
+                outcome = await self._attempt(session, request, token, attempt, counters, budget, stream)
+            except BaseException:
                 self._slots.release()
+                raise
+            if isinstance(outcome, StreamedResponse):
+                # Its body is still to be read: the slot is released when the caller closes it.
+                self._gates.observe(request.category, outcome.headers)
+                return outcome, attempt
+            self._slots.release()
 
             if isinstance(outcome, TransportError):
                 if isinstance(outcome, RequestTimeoutError) and budget.exhausted():
@@ -245,7 +351,7 @@ class Transport:
                         continue
                 failure = self._failure(request, attempt, waited, response=outcome)
 
-            delay = self.retry.next_delay(failure)
+            delay = policy.next_delay(failure)
             if delay is None:
                 if isinstance(outcome, TransportError):
                     raise outcome.with_attempts(attempt)
@@ -264,7 +370,7 @@ class Transport:
                 # Served at the gate on the next turn, where every request of the category waits with us.
                 self._gates.block(request.category, delay)
             else:
-                await budget.bound(self._clock.sleep(delay))
+                await budget.bound(self.clock.sleep(delay))
                 counters.backoff_wait += delay
                 waited += delay
 
@@ -285,7 +391,7 @@ class Transport:
             headers=response.headers if response is not None else _NO_HEADERS,
             error=error,
             replay_safe=request.replay_safe,
-            now=self._clock.time(),
+            now=self.clock.time(),
         )
 
     async def _acquire_slot(self, budget: _Budget) -> None:
@@ -310,8 +416,13 @@ class Transport:
         attempt: int,
         counters: CategoryMetrics,
         budget: _Budget,
-    ) -> RawResponse | TransportError:
-        """One HTTP exchange, with its hooks, metrics and log line; a transport failure is returned, not raised."""
+        stream: bool,
+    ) -> RawResponse | StreamedResponse | TransportError:
+        """One HTTP exchange, with its hooks, metrics and log line; a transport failure is returned, not raised.
+
+        With ``stream``, a successful response comes back as a :class:`StreamedResponse`, which records the
+        exchange (metrics, log line, response hook) when it is closed, once its body has been read.
+        """
         headers = self._base_headers | request.headers
         body = request.body
         counters.requests += 1
@@ -344,6 +455,8 @@ class Transport:
                 body=body,
                 timeouts=budget.for_attempt(),
                 proxies=self._proxies,
+                api_origin=self._api_origin,
+                stream=stream,
             )
         except TransportError as error:
             elapsed = time.perf_counter() - started
@@ -368,9 +481,40 @@ class Transport:
                     )
                 )
             return error
+        if isinstance(response, aiohttp.ClientResponse):
+            return StreamedResponse(
+                response,
+                redact_url(request.url),
+                partial(self._finish_stream, request, event, counters, attempt, started),
+            )
         elapsed = time.perf_counter() - started
-        status = response.status
-        counters.bytes_received += len(response.content)
+        self._record_response(
+            request, counters, attempt, response.status, response.url, len(response.content), elapsed
+        )
+        if event is not None:
+            await self.hooks.emit_response(
+                ResponseEvent(
+                    request=event,
+                    status=response.status,
+                    headers=response.headers,
+                    bytes_received=len(response.content),
+                    elapsed=elapsed,
+                )
+            )
+        return response
+
+    def _record_response(
+        self,
+        request: OutgoingRequest,
+        counters: CategoryMetrics,
+        attempt: int,
+        status: int,
+        url: str,
+        bytes_received: int,
+        elapsed: float,
+    ) -> None:
+        """The metrics and DEBUG line of an attempt that got a response."""
+        counters.bytes_received += bytes_received
         if status == 429:
             counters.rate_limited += 1
         elif status >= 500:
@@ -379,23 +523,38 @@ class Transport:
             logger.debug(
                 "%s %s -> %d in %.1f ms (attempt %d, category %s)",
                 request.method,
-                response.url,
+                url,
                 status,
                 elapsed * 1000,
                 attempt,
                 request.category,
             )
+
+    async def _finish_stream(
+        self,
+        request: OutgoingRequest,
+        event: RequestEvent | None,
+        counters: CategoryMetrics,
+        attempt: int,
+        started: float,
+        response: StreamedResponse,
+    ) -> None:
+        """Once a streamed body is closed: free its slot, then record the attempt as for a whole body."""
+        self._slots.release()
+        elapsed = time.perf_counter() - started
+        self._record_response(
+            request, counters, attempt, response.status, response.url, response.bytes_received, elapsed
+        )
         if event is not None:
             await self.hooks.emit_response(
                 ResponseEvent(
                     request=event,
-                    status=status,
+                    status=response.status,
                     headers=response.headers,
-                    bytes_received=len(response.content),
+                    bytes_received=response.bytes_received,
                     elapsed=elapsed,
                 )
             )
-        return response
 
     async def _post_token(self, body: bytes, headers: Mapping[str, str]) -> RawResponse:
         """POST /oauth/token for the authenticator, HTTP Basic auth given by it."""

@@ -1,0 +1,187 @@
+"""Client._stream_raw: bodies read in chunks, sharing slots, retries, hooks, metrics and token rules with API calls."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import anyio
+import pytest
+from aiohttp import web
+
+from aiopinterest._client import Client
+from aiopinterest._transport.hooks import ResponseEvent
+from aiopinterest.errors import NotFoundError, TransportError
+
+from .conftest import ApiServer, FakeClock, Item, json_item, operation
+
+MakeClient = Callable[..., Awaitable[Client]]
+MakeServer = Callable[[], Awaitable[ApiServer]]
+GET = operation("GET")
+PIECE = b"x" * 10_000
+PIECES = 100
+
+
+async def dribble(request: web.Request) -> web.StreamResponse:
+    """One megabyte, written in pieces as a large file would be."""
+    response = web.StreamResponse(headers={"Content-Type": "text/csv"})
+    await response.prepare(request)
+    for _ in range(PIECES):
+        await response.write(PIECE)
+    await response.write_eof()
+    return response
+
+
+async def test_the_body_arrives_in_chunks_and_is_counted_on_close(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    server.route("GET", "/files/big", dribble)
+    events: list[ResponseEvent] = []
+    client = await make_client(on_response=events.append)
+
+    largest = total = 0
+    async with client._stream_raw("GET", str(server.url("/files/big"))) as response:
+        assert (response.status, response.headers["Content-Type"]) == (200, "text/csv")
+        async for chunk in response.iter_chunks(4096):
+            largest, total = max(largest, len(chunk)), total + len(chunk)
+        assert await response.read() == b""
+        assert events == []  # recorded once the body is done with
+
+    assert total == len(PIECE) * PIECES and largest <= 4096
+    assert [(e.status, e.bytes_received) for e in events] == [(200, total)]
+    assert client.metrics["external"].bytes_received == total
+
+
+async def test_the_stream_holds_its_concurrency_slot_until_closed(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    server.route("GET", "/files/big", dribble)
+    server.route("GET", "/v5/items/{item_id}", json_item)
+    client = await make_client(max_concurrency=1)
+    api_call_done = anyio.Event()
+
+    async def api_call() -> None:
+        await client._request(GET, Item, path={"item_id": "1"})
+        api_call_done.set()
+
+    async with anyio.create_task_group() as tasks:
+        async with client._stream_raw("GET", str(server.url("/files/big"))) as response:
+            tasks.start_soon(api_call)
+            await response.read(10)  # then stop reading: leaving the block must free the slot
+            await anyio.sleep(0.05)
+            assert not api_call_done.is_set()
+        with anyio.fail_after(5):
+            await api_call_done.wait()
+
+
+async def test_failures_before_the_body_are_retried(
+    server: ApiServer, make_client: MakeClient, clock: FakeClock
+) -> None:
+    async def unavailable_then_file(request: web.Request) -> web.StreamResponse:
+        if server.hits[request.path] == 1:
+            return web.Response(status=503, text="busy")
+        return await dribble(request)
+
+    server.route("GET", "/files/big", unavailable_then_file)
+    client = await make_client()
+
+    async with client._stream_raw("GET", str(server.url("/files/big"))) as response:
+        assert len(await response.read()) == len(PIECE) * PIECES
+
+    assert server.hits["/files/big"] == 2 and clock.sleeps == [0.25]
+    assert client.metrics["external"].server_errors == 1
+
+
+async def test_an_error_status_raises_the_typed_error_on_entering(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    async def missing(request: web.Request) -> web.Response:
+        return web.Response(status=404, text="<Error><Code>NoSuchKey</Code></Error>")
+
+    server.route("GET", "/files/gone", missing)
+    client = await make_client()
+
+    with pytest.raises(NotFoundError) as caught:
+        async with client._stream_raw("GET", str(server.url("/files/gone"))):
+            pytest.fail("the block must not run")
+    assert b"NoSuchKey" in caught.value.body
+
+
+async def test_a_body_that_breaks_off_raises_transport_error_and_is_not_retried(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    async def cut_short(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Length": "100000"})
+        await response.prepare(request)
+        await response.write(PIECE)
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    server.route("GET", "/files/cut", cut_short)
+    client = await make_client()
+
+    with pytest.raises(TransportError, match="broke off"):
+        async with client._stream_raw("GET", str(server.url("/files/cut"))) as response:
+            async for _ in response.iter_chunks():
+                pass
+    assert server.hits["/files/cut"] == 1
+
+
+async def test_the_bearer_token_never_goes_to_another_host(
+    server: ApiServer, make_server: MakeServer, make_client: MakeClient
+) -> None:
+    other = await make_server()
+    seen: list[str | None] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(text="file")
+
+    async def redirect_away(request: web.Request) -> web.Response:
+        raise web.HTTPFound(str(other.url("/file")))
+
+    other.route("GET", "/file", record)
+    await other.start()
+    server.route("GET", "/v5/export", redirect_away)
+    client = await make_client()
+
+    async with client._stream_raw("GET", str(other.url("/file"))) as response:
+        assert await response.read() == b"file"
+    async with client._stream_raw("GET", "/export", authenticated=True) as response:
+        assert await response.read() == b"file"
+    with pytest.raises(ValueError, match="refusing to send the access token"):
+        async with client._stream_raw("GET", str(other.url("/file")), authenticated=True):
+            pass
+
+    assert seen == [None, None]
+
+
+async def test_a_user_session_keeps_its_own_credentials_to_the_api_origin(
+    server: ApiServer, make_server: MakeServer, make_client: MakeClient
+) -> None:
+    other = await make_server()
+    seen: dict[str, str | None] = {}
+
+    async def record(request: web.Request) -> web.Response:
+        seen[request.path] = request.headers.get("Authorization")
+        return web.json_response({"id": "1"})
+
+    other.route("GET", "/file", record)
+    other.route("POST", "/upload", record)
+    await other.start()
+    server.route("GET", "/v5/items/{item_id}", record)
+
+    async with aiohttp.ClientSession(headers={"Authorization": "Bearer session-secret"}) as session:
+        client = await make_client(session=session)
+        async with client._stream_raw("GET", str(other.url("/file"))) as response:
+            await response.read()
+        await client._request_raw("POST", str(other.url("/upload")), body=b"data")
+        await client._request(GET, Item, path={"item_id": "1"})
+
+    assert seen == {"/file": None, "/upload": None, "/v5/items/1": "Bearer test-access-token"}
+
+
+async def test_the_clock_is_the_one_given(make_client: MakeClient, clock: FakeClock) -> None:
+    client = await make_client()
+    assert client.clock is clock
