@@ -16,19 +16,21 @@ Three report flows of the API share one shape (create -> token -> poll -> URL of
 from __future__ import annotations
 
 import collections
+import contextlib
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-import aiohttp
 import anyio
 import msgspec
 
 from .._generated.operations import OPERATIONS
 from .._transport.clock import Clock
-from ..errors import ReportError
+from .._transport.http import Timeout
+from .._transport.transport import StreamedResponse
+from ..errors import APIError, ReportError, TransportError
 from .rows import ReportFormat, ReportRow, parse_rows
 
 if TYPE_CHECKING:
@@ -50,6 +52,8 @@ URL_LIFETIME: Final = 300.0
 _URL_FRESH_FOR: Final = URL_LIFETIME - 30.0
 _FAILED_STATUSES: Final = frozenset({"FAILED", "EXPIRED", "CANCELLED", "DOES_NOT_EXIST"})
 _CHUNK: Final = 1 << 16
+# A report file may be large: no bound on the whole download, only on connecting and on each silence.
+_DOWNLOAD_TIMEOUT: Final = Timeout(total=None, connect=30.0, attempt=None, read=60.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,52 +188,46 @@ class Report:
         expired (by age, or refused with 403 by the host) is replaced by a fresh one, once.
         The response is closed when the block exits.
         """
-        response = await self._open(poll)
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            response = await self._open(poll, stack)
             yield parse_rows(_chunks(response, self), format)
-        finally:
-            # Closes the connection if the caller stopped before the end of the file.
-            response.release()
 
-    async def _open(self, poll: PollPolicy | None) -> aiohttp.ClientResponse:
-        """GET the report file, with a fresh URL if the one at hand is old or refused as expired."""
+    async def _open(self, poll: PollPolicy | None, stack: contextlib.AsyncExitStack) -> StreamedResponse:
+        """GET the report file (its response closed with ``stack``), with a fresh URL if the one at hand is old
+        or refused as expired."""
         if self._url is None or anyio.current_time() - self._url_time > _URL_FRESH_FOR:
             await self.wait(poll)
-        # The client's session, used directly: the transport reads whole bodies, and a report must stream.
-        # The session carries no credentials; the bearer token is added per API request, never here.
-        session = self._client._transport._get_session()
-        for attempt in (1, 2):
+        refused_before = False
+        while True:
             assert self._url is not None
             try:
-                response = await session.get(
-                    self._url, timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=60)
+                # Through the client: its concurrency slots, retries, hooks and metrics; never its bearer token.
+                return await stack.enter_async_context(
+                    self._client._stream_raw("GET", self._url, timeout=_DOWNLOAD_TIMEOUT)
                 )
-            except (aiohttp.ClientError, TimeoutError) as error:
+            except APIError as error:
+                # S3 answers 403 once a presigned URL has expired: poll for a fresh one, once.
+                if error.status != 403 or refused_before:
+                    raise ReportError(
+                        f"downloading the {self.flow.name} failed with HTTP {error.status}",
+                        status=str(error.status),
+                        token=self.token,
+                    ) from error
+            except TransportError as error:
                 raise ReportError(
-                    f"downloading the {self.flow.name} failed: {type(error).__name__}: {error}",
-                    token=self.token,
+                    f"downloading the {self.flow.name} failed: {error}", token=self.token
                 ) from error
-            if response.status < 400:
-                return response
-            response.release()
-            if response.status != 403 or attempt == 2:
-                break
-            await self.wait(poll)  # S3 answers 403 once a presigned URL has expired
-        raise ReportError(
-            f"downloading the {self.flow.name} failed with HTTP {response.status}",
-            status=str(response.status),
-            token=self.token,
-        )
+            refused_before = True
+            await self.wait(poll)
 
 
-async def _chunks(response: aiohttp.ClientResponse, report: Report) -> AsyncIterator[bytes]:
+async def _chunks(response: StreamedResponse, report: Report) -> AsyncIterator[bytes]:
     try:
-        async for chunk in response.content.iter_chunked(_CHUNK):
+        async for chunk in response.iter_chunks(_CHUNK):
             yield chunk
-    except (aiohttp.ClientError, TimeoutError) as error:
+    except TransportError as error:
         raise ReportError(
-            f"the download of the {report.flow.name} broke off: {type(error).__name__}: {error}",
-            token=report.token,
+            f"the download of the {report.flow.name} broke off: {error}", token=report.token
         ) from error
 
 
@@ -288,5 +286,5 @@ def _creation_window(client: Client, flow: ReportFlow) -> _CreationWindow:
     windows = _WINDOWS.setdefault(client, {})
     if flow.create not in windows:
         # The client's clock, so that tests (and simulations) with a fake clock never wait for real.
-        windows[flow.create] = _CreationWindow(flow.creations_per_minute, 60.0, client._transport._clock)
+        windows[flow.create] = _CreationWindow(flow.creations_per_minute, 60.0, client.clock)
     return windows[flow.create]
