@@ -335,7 +335,8 @@ class MediaNamespace(MediaResource):
                         f"Pinterest could not process media {media_id} (status 'failed')",
                         code=PROCESSING_FAILED,
                     )
-                await anyio.sleep(pause)
+                # On the client's clock, like its other waits, so that a fake clock never waits for real.
+                await self._client.clock.sleep(pause)
                 pause = min(pause * 2, MAX_POLL_INTERVAL)
         raise MediaUploadError(
             f"media {media_id} was still {status!r} after {timeout:g} s", code=PROCESSING_TIMEOUT
