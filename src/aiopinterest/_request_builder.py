@@ -54,7 +54,7 @@ def build_request(
             continue
         validate(value, parameter.schema, parameter.name)
         if parameter.location == "path":
-            url_path = url_path.replace("{" + parameter.name + "}", quote(_scalar(value), safe=""))
+            url_path = url_path.replace("{" + parameter.name + "}", _path_segment(_scalar(value)))
         else:
             query_pairs.extend(_query_pairs(parameter, value))
     content = _encode_body(operation, body)
@@ -104,6 +104,11 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+def _path_segment(text: str) -> str:
+    # Most path values are plain IDs, which quote() would return unchanged at a cost.
+    return text if text.isascii() and text.isalnum() else quote(text, safe="")
+
+
 def _query_pairs(parameter: Parameter, value: Any) -> list[tuple[str, str]]:
     if parameter.deep_object and isinstance(value, Mapping):
         return _deep_object_pairs(parameter.name, value)
@@ -143,7 +148,8 @@ def check_analytics_window(
     ``start_date`` at most 90 days before today (UTC), or 8 days with ``granularity="HOUR"``; ``end_date`` at
     most 90 days after ``start_date``. Dates that are absent or not ``YYYY-MM-DD`` are left to the schema check.
     """
-    if not has_analytics_window(operation):
+    # Both checks need a start date; asking first spares every other call the look-up of the operation.
+    if query.get("start_date") is None or not has_analytics_window(operation):
         return
     start = _as_date(query.get("start_date"))
     end = _as_date(query.get("end_date"))

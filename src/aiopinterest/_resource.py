@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -22,7 +22,7 @@ class Resource:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    async def _request(
+    def _request(
         self,
         operation: Operation,
         response_type: type[T],
@@ -32,8 +32,9 @@ class Resource:
         body: object = None,
         fields: Mapping[str, object] | None = None,
         options: RequestOptions | None = None,
-    ) -> T:
-        return await self._client._request(
+    ) -> Coroutine[Any, Any, T]:
+        # A plain function handing back the client's coroutine: one coroutine less on every call's hot path.
+        return self._client._request(
             operation,
             response_type,
             path=path,
@@ -68,7 +69,9 @@ class Resource:
 
 def _merge_body(operation: Operation, body: object, fields: Mapping[str, object] | None) -> object:
     """Combine ``body=`` with top-level body fields given as keyword arguments (``None`` means not given)."""
-    given = {name: value for name, value in (fields or {}).items() if value is not None}
+    if not fields:
+        return body
+    given = {name: value for name, value in fields.items() if value is not None}
     if not given:
         return body
     if body is not None:

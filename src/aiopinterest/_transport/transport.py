@@ -197,6 +197,7 @@ class Transport:
         self.retry = retry
         self.timeout = timeout
         self._api_origin = f"{base_url.origin()}/"
+        self._api_scheme_authority = (base_url.scheme, base_url.raw_authority)
         self._token_url = URL(f"{base_url}/oauth/token", encoded=True)
         self._auth = auth
         self._gates = gates
@@ -286,8 +287,9 @@ class Transport:
     def _begin(
         self, request: OutgoingRequest, timeout: float | Timeout | None
     ) -> tuple[aiohttp.ClientSession, _Budget]:
-        # A prefix test on the normalised URL: the trailing "/" rules out look-alike hosts, other ports, user info.
-        if request.authenticated and not str(request.url).startswith(self._api_origin):
+        # Scheme and raw authority, both cached by yarl: user info, another port or a look-alike host all differ.
+        url = request.url
+        if request.authenticated and (url.scheme, url.raw_authority) != self._api_scheme_authority:
             raise ValueError(
                 f"refusing to send the access token to {request.url.origin()}, not the API origin"
             )
