@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 import msgspec
 
 if TYPE_CHECKING:
-    # Only for the annotation: the transport imports this module.
+    # Only for annotations: the transport imports this module.
+    from yarl import URL
+
     from ._transport.retry import RetryPolicy
 
 
@@ -20,13 +22,28 @@ class RawResponse:
     >>> raw.status, raw.headers["x-request-id"], len(raw.content)
     """
 
-    __slots__ = ("content", "headers", "status", "url")
+    __slots__ = ("_url", "content", "headers", "status")
 
     def __init__(self) -> None:
         self.status: int = 0
         self.headers: Mapping[str, str] = {}
         self.content: bytes = b""
-        self.url: str = ""
+        # The transport leaves the URL as it was sent; it is turned into redacted text only if someone asks.
+        self._url: str | URL = ""
+
+    @property
+    def url(self) -> str:
+        """The URL of the response, with user info and signatures in the query redacted."""
+        url = self._url
+        if not isinstance(url, str):
+            from ._transport.redact import redact_url  # here: the transport imports this module
+
+            url = self._url = redact_url(url)
+        return url
+
+    @url.setter
+    def url(self, value: str) -> None:
+        self._url = value
 
     def __repr__(self) -> str:
         return f"RawResponse(status={self.status}, url={self.url!r}, content=<{len(self.content)} bytes>)"

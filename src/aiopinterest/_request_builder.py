@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 
 import msgspec
 
 from ._operation import Operation, Parameter
-from ._validation import validate
+from ._validation import checker, validate
 from .errors import RequestValidationError
 
 _JSON_ENCODER = msgspec.json.Encoder()
@@ -40,24 +40,27 @@ def build_request(
 
     Raises :class:`RequestValidationError` naming the parameter or body field, before anything is sent.
     """
-    path_values = path or {}
-    query_values = query or {}
-    check_analytics_window(operation, query_values)
+    plan = _plan(operation)
+    path_values = path or _NOTHING
+    query_values = query or _NOTHING
+    if plan.analytics_window:
+        check_analytics_window(operation, query_values)
     url_path = operation.path
     query_pairs: list[tuple[str, str]] = []
-    for parameter in operation.parameters:
-        source = path_values if parameter.location == "path" else query_values
-        value = _plain(source.get(parameter.name))
+    for parameter, check, placeholder in plan.parameters:
+        value = (query_values if placeholder is None else path_values).get(parameter.name)
         if value is None:
             if parameter.required:
                 raise RequestValidationError(parameter.name, "is required")
             continue
-        validate(value, parameter.schema, parameter.name)
-        if parameter.location == "path":
-            url_path = url_path.replace("{" + parameter.name + "}", _path_segment(_scalar(value)))
+        if type(value) is not str:
+            value = _plain(value)
+        check(value)
+        if placeholder is not None:
+            url_path = url_path.replace(placeholder, _path_segment(value))
         else:
             query_pairs.extend(_query_pairs(parameter, value))
-    content = _encode_body(operation, body)
+    content = None if body is None and operation.body is None else _encode_body(operation, body)
     return PreparedRequest(
         operation.method,
         url_path,
@@ -65,6 +68,40 @@ def build_request(
         content,
         operation.body_content_type if content is not None else None,
     )
+
+
+class _ParameterCheck(NamedTuple):
+    parameter: Parameter
+    check: Callable[[Any], None]
+    # "{name}" in the operation's path, for a path parameter; None for a query parameter.
+    placeholder: str | None
+
+
+class _Plan(NamedTuple):
+    """What build_request needs of an operation beyond its record, worked out on the operation's first call."""
+
+    parameters: tuple[_ParameterCheck, ...]
+    analytics_window: bool
+
+
+# By id(operation); each entry holds its operation, so that id is never reused while the entry exists.
+_PLANS: dict[int, tuple[Operation, _Plan]] = {}
+_NOTHING: Mapping[str, object] = {}
+
+
+def _plan(operation: Operation) -> _Plan:
+    entry = _PLANS.get(id(operation))
+    if entry is None:
+        parameters = tuple(
+            _ParameterCheck(
+                parameter,
+                checker(parameter.schema, parameter.name),
+                "{" + parameter.name + "}" if parameter.location == "path" else None,
+            )
+            for parameter in operation.parameters
+        )
+        entry = _PLANS[id(operation)] = (operation, _Plan(parameters, has_analytics_window(operation)))
+    return entry[1]
 
 
 def _encode_body(operation: Operation, body: object) -> bytes | None:
@@ -104,7 +141,8 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def _path_segment(text: str) -> str:
+def _path_segment(value: Any) -> str:
+    text = value if type(value) is str else _scalar(value)
     # Most path values are plain IDs, which quote() would return unchanged at a cost.
     return text if text.isascii() and text.isalnum() else quote(text, safe="")
 

@@ -7,8 +7,8 @@ agree on what the spec allows. Errors name the offending field by its path: ``bo
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from functools import cache
+from collections.abc import Callable, Mapping
+from functools import cache, partial
 from importlib.resources import files
 from typing import Any
 
@@ -61,6 +61,44 @@ def validate(value: Any, node: Schema, path: str) -> None:
     members = node.get("oneOf") or node.get("anyOf")
     if members:
         _check_union(value, node, members, path)
+
+
+# What validate() looks at besides "type"; a schema without them is checked by its type's function alone.
+_BEYOND_TYPE = frozenset({"enum", "properties", "oneOf", "anyOf"})
+
+
+def checker(node: Schema, path: str) -> Callable[[Any], None]:
+    """A function checking values (never ``None``) against ``node`` at ``path`` as :func:`validate` does, made
+    once for checks run on every call (an operation's parameters): references are resolved and the check for the
+    schema's type chosen in advance."""
+    resolved = resolve(node)
+    kind = resolved.get("type", "")
+    check = _CHECKS.get(kind)
+    if check is None or not _BEYOND_TYPE.isdisjoint(resolved):
+        return partial(validate, node=resolved, path=path)
+    if kind == "string":
+        return _string_checker(resolved, path)
+    return partial(check, node=resolved, path=path)
+
+
+def _string_checker(node: Schema, path: str) -> Callable[[Any], None]:
+    """The check of a string schema with its pattern compiled and its limits read in advance; a value that fails
+    goes through :func:`_check_string` for the error."""
+    pattern = node.get("pattern")
+    search = _pattern(pattern).search if pattern is not None else None
+    shortest = node.get("minLength", 0)
+    longest = node.get("maxLength")
+
+    def check_string(value: Any) -> None:
+        if (
+            not isinstance(value, str)
+            or len(value) < shortest
+            or (longest is not None and len(value) > longest)
+            or (search is not None and search(value) is None)
+        ):
+            _check_string(value, node, path)
+
+    return check_string
 
 
 def _fail_type(expected: str, value: Any, path: str) -> RequestValidationError:
@@ -174,7 +212,7 @@ def _check_union(value: Any, node: Schema, members: list[Schema], path: str) -> 
     )
 
 
-_CHECKS = {
+_CHECKS: Mapping[str, Callable[..., None]] = {
     "string": _check_string,
     "integer": _check_integer,
     "number": _check_number,

@@ -6,7 +6,7 @@ import email.utils
 
 import pytest
 
-from aiopinterest._transport.headers import ratelimit_state, requested_wait, retry_after
+from aiopinterest._transport.headers import header_number, ratelimit_state, requested_wait, retry_after
 from aiopinterest._transport.retry import Failure, RetryPolicy
 from aiopinterest.errors import ConnectError, RequestTimeoutError, TransportError
 
@@ -95,3 +95,11 @@ def test_ratelimit_state_reads_plain_and_draft_forms() -> None:
     state = ratelimit_state({"X-RateLimit-Limit": "100, 100;w=60", "X-RateLimit-Remaining": "42"}, NOW)
     assert (state.limit, state.remaining, state.reset, state.window) == (100, 42, None, 60)
     assert ratelimit_state({}, NOW) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [("100", 100.0), (" 7", 7.0), ("4.5", 4.5), ("100, 100;w=60", 100.0), ("soon", None), (None, None)],
+)
+def test_header_numbers_in_every_form(value: str | None, number: float | None) -> None:
+    assert header_number(value) == number

@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 
 from .clock import Clock
-from .headers import ratelimit_state
+from .headers import header_number, ratelimit_state
 
 
 class _Gate:
@@ -65,9 +65,9 @@ class RateLimitGates:
 
     def pass_now(self, category: str) -> bool:
         """Let a request through at once if its gate is open and unpaced (the hot path, without a coroutine)."""
-        gate = self._gate(category)
+        gate = self._gates.get(category) or self._gate(category)
         now = self._clock.monotonic()
-        if gate.blocked_until <= now and gate.interval <= 0:
+        if gate.blocked_until <= now and gate.client_interval <= 0 and gate.paced_interval <= 0:
             gate.last_slot = now
             return True
         return False
@@ -97,21 +97,24 @@ class RateLimitGates:
 
     def observe(self, category: str, headers: Mapping[str, str]) -> None:
         """Adjust pacing from a response's ``X-RateLimit-*`` headers."""
-        if self._pace_below is None or "X-RateLimit-Remaining" not in headers:
+        if self._pace_below is None:
+            return
+        remaining = header_number(headers.get("X-RateLimit-Remaining"))
+        limit = header_number(headers.get("X-RateLimit-Limit"))
+        if remaining is None or limit is None:
+            return
+        gate = self._gates.get(category) or self._gate(category)
+        if remaining > limit * self._pace_below:
+            # Every response's case while the budget is ample, decided without reading the reset time.
+            gate.paced_interval = 0.0
             return
         state = ratelimit_state(headers, self._clock.time())
-        if state.remaining is None or state.limit is None:
-            return
-        gate = self._gate(category)
         horizon = state.reset if state.reset is not None else state.window
-        if state.remaining <= 0:
+        if remaining <= 0:
             if horizon is not None:
                 self.block(category, horizon)
             return
-        if state.remaining > state.limit * self._pace_below or horizon is None:
-            gate.paced_interval = 0.0
-            return
-        gate.paced_interval = horizon / state.remaining
+        gate.paced_interval = 0.0 if horizon is None else horizon / remaining
 
     def blocked_for(self, category: str) -> float:
         """Seconds until the category's block (after a 429) ends; 0 when it is open."""

@@ -42,7 +42,7 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
 
 def ratelimit_reset(headers: Mapping[str, str], now: float) -> float | None:
     """``X-RateLimit-Reset`` as seconds to wait; accepts seconds-from-now or a Unix timestamp."""
-    value = _number(headers.get("X-RateLimit-Reset"))
+    value = header_number(headers.get("X-RateLimit-Reset"))
     if value is None:
         return None
     if value > _EPOCH_THRESHOLD:
@@ -62,16 +62,18 @@ def ratelimit_state(headers: Mapping[str, str], now: float) -> RateLimitState:
     limit_header = headers.get("X-RateLimit-Limit")
     window = _WINDOW.search(limit_header) if limit_header else None
     return RateLimitState(
-        limit=_number(limit_header),
-        remaining=_number(headers.get("X-RateLimit-Remaining")),
+        limit=header_number(limit_header),
+        remaining=header_number(headers.get("X-RateLimit-Remaining")),
         reset=ratelimit_reset(headers, now),
         window=float(window.group(1)) if window else None,
     )
 
 
-def _number(value: str | None) -> float | None:
+def header_number(value: str | None) -> float | None:
     """The first number of a header value ("100", "100, 100;w=60", "4.5")."""
     if value is None:
         return None
+    if value.isdigit():
+        return float(value)  # the usual form, read without a regular expression
     match = _LEADING_NUMBER.match(value)
     return float(match.group(1)) if match else None

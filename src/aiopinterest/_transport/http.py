@@ -275,7 +275,7 @@ def _raw(status: int, headers: CIMultiDictProxy[str], content: bytes, url: URL) 
     raw.status = status
     raw.headers = headers
     raw.content = content
-    raw.url = redact_url(url)
+    raw._url = url  # redacted when read
     return raw
 
 

@@ -90,7 +90,7 @@ class _Budget:
         self._deadline += seconds
 
     def for_attempt(self) -> aiohttp.ClientTimeout:
-        return self.timeouts.for_attempt(self.remaining())
+        return self.timeouts.for_attempt(self._deadline - time.monotonic())
 
     def exceeded(self) -> RequestTimeoutError:
         request = self._request
@@ -209,6 +209,7 @@ class Transport:
         self._max_concurrency = max_concurrency
         self._slots = anyio.Semaphore(max_concurrency)
         self._base_headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        self._bearer: tuple[str | None, dict[str, str]] = (None, {})
         auth.connect(self._post_token)
 
     @property
@@ -326,7 +327,11 @@ class Transport:
                 gate_wait = await budget.bound(self._gates.wait(request.category))
                 counters.gate_wait += gate_wait
                 waited += gate_wait
-            await self._acquire_slot(budget)
+            try:
+                # The common case, without the coroutine and event-loop round trip of an awaited acquire.
+                self._slots.acquire_nowait()
+            except anyio.WouldBlock:
+                await self._wait_for_slot(budget)
             try:
                 outcome = await self._attempt(session, request, token, attempt, counters, budget, stream)
             except BaseException:
@@ -396,14 +401,8 @@ class Transport:
             now=self.clock.time(),
         )
 
-    async def _acquire_slot(self, budget: _Budget) -> None:
-        """Take a concurrency slot; time spent waiting for it is given back to the call's timeout."""
-        try:
-            # The common case, without the event-loop round trip of an awaited acquire.
-            self._slots.acquire_nowait()
-            return
-        except anyio.WouldBlock:
-            pass
+    async def _wait_for_slot(self, budget: _Budget) -> None:
+        """Wait for a concurrency slot; the time spent waiting is given back to the call's timeout."""
         started = time.monotonic()
         try:
             await self._slots.acquire()
@@ -425,7 +424,6 @@ class Transport:
         With ``stream``, a successful response comes back as a :class:`StreamedResponse`, which records the
         exchange (metrics, log line, response hook) when it is closed, once its body has been read.
         """
-        headers = self._base_headers | request.headers
         body = request.body
         counters.requests += 1
         if isinstance(body, bytes):
@@ -438,15 +436,14 @@ class Transport:
                 category=request.category,
                 operation_id=request.operation_id,
                 attempt=attempt,
-                headers=headers,
+                headers=self._base_headers | request.headers,
             )
             await self.hooks.emit_request(event)
-            headers = dict(event.headers)
-        # Added after the hooks ran, so no hook ever sees a credential.
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        elif request.authorization is not None:
-            headers["Authorization"] = request.authorization
+            headers = self._with_credentials(event.headers, token, request)
+        elif not request.headers and token is not None:
+            headers = self._bearer_headers(token)  # a GET's usual case: one dict per token, not per request
+        else:
+            headers = self._with_credentials(self._base_headers | request.headers, token, request)
         started = time.perf_counter()
         try:
             response = await exchange(
@@ -490,9 +487,7 @@ class Transport:
                 partial(self._finish_stream, request, event, counters, attempt, started),
             )
         elapsed = time.perf_counter() - started
-        self._record_response(
-            request, counters, attempt, response.status, response.url, len(response.content), elapsed
-        )
+        self._record_response(request, counters, attempt, response, len(response.content), elapsed)
         if event is not None:
             await self.hooks.emit_response(
                 ResponseEvent(
@@ -505,17 +500,38 @@ class Transport:
             )
         return response
 
+    @staticmethod
+    def _with_credentials(
+        headers: Mapping[str, str], token: str | None, request: OutgoingRequest
+    ) -> dict[str, str]:
+        """A copy of ``headers`` with the Authorization the request needs; added after the hooks ran, so that no
+        hook ever sees a credential."""
+        headers = dict(headers)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        elif request.authorization is not None:
+            headers["Authorization"] = request.authorization
+        return headers
+
+    def _bearer_headers(self, token: str) -> dict[str, str]:
+        """The default headers with ``token``, kept while the token lasts (aiohttp copies, never changes, them)."""
+        cached_token, headers = self._bearer
+        if cached_token != token:
+            headers = {**self._base_headers, "Authorization": f"Bearer {token}"}
+            self._bearer = (token, headers)
+        return headers
+
     def _record_response(
         self,
         request: OutgoingRequest,
         counters: CategoryMetrics,
         attempt: int,
-        status: int,
-        url: str,
+        response: RawResponse | StreamedResponse,
         bytes_received: int,
         elapsed: float,
     ) -> None:
         """The metrics and DEBUG line of an attempt that got a response."""
+        status = response.status
         counters.bytes_received += bytes_received
         if status == 429:
             counters.rate_limited += 1
@@ -525,7 +541,7 @@ class Transport:
             logger.debug(
                 "%s %s -> %d in %.1f ms (attempt %d, category %s)",
                 request.method,
-                url,
+                response.url,
                 status,
                 elapsed * 1000,
                 attempt,
@@ -544,9 +560,7 @@ class Transport:
         """Once a streamed body is closed: free its slot, then record the attempt as for a whole body."""
         self._slots.release()
         elapsed = time.perf_counter() - started
-        self._record_response(
-            request, counters, attempt, response.status, response.url, response.bytes_received, elapsed
-        )
+        self._record_response(request, counters, attempt, response, response.bytes_received, elapsed)
         if event is not None:
             await self.hooks.emit_response(
                 ResponseEvent(
@@ -600,4 +614,4 @@ def _copy_into(capture: RawResponse, response: RawResponse) -> None:
     capture.status = response.status
     capture.headers = response.headers
     capture.content = response.content
-    capture.url = response.url
+    capture._url = response._url
