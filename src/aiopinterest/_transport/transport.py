@@ -454,7 +454,8 @@ class Transport:
                 body=body,
                 timeouts=budget.for_attempt(),
                 proxies=self._proxies,
-                api_origin=self._api_origin,
+                # Only a user's session can carry credentials of its own, to be kept to the API origin.
+                api_origin=None if self._owns_session else self._api_origin,
                 stream=stream,
             )
         except TransportError as error:
