@@ -28,6 +28,8 @@ class Scale:
     # Every measured run stops taking new work after this many seconds, so the slow clients fit the ten-minute
     # budget; their throughput is steady long before, and is computed over the work done.
     time_cap: float
+    # Arguments for each of the other issues' benchmark scripts (run by the harness, reported in one section each).
+    companions: tuple[tuple[str, str, tuple[str, ...]], ...]
     report: Path
     chart: Path
 
@@ -45,6 +47,15 @@ FULL = Scale(
     import_runs=7,
     rounds=3,
     time_cap=8.0,
+    companions=(
+        ("Import cost (issue 2)", "import_cost.py", ("--runs", "7")),
+        ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ()),
+        (
+            "Media upload against curl -F (issue 5)",
+            "media_upload.py",
+            ("--size-mib", "1024", "--rounds", "3"),
+        ),
+    ),
     report=ROOT / "BENCHMARKS.md",
     chart=ROOT / "docs" / "bench-throughput.png",
 )
@@ -58,6 +69,15 @@ QUICK = Scale(
     import_runs=3,
     rounds=2,
     time_cap=2.0,
+    companions=(
+        ("Import cost (issue 2)", "import_cost.py", ("--runs", "2")),
+        ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ("--quick",)),
+        (
+            "Media upload against curl -F (issue 5)",
+            "media_upload.py",
+            ("--size-mib", "32", "--rounds", "1"),
+        ),
+    ),
     report=WORK / "BENCHMARKS-quick.md",
     chart=WORK / "bench-throughput-quick.png",
 )

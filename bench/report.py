@@ -150,6 +150,7 @@ def render(results: Results, scale: Scale) -> str:
     _workload_list(results, add)
     _workload_decode(results, add)
     _imports(results, scale, add)
+    _companions(results, add)
     _profiles(results, add)
     _method(scale, add)
     return "\n".join(lines) + "\n"
@@ -161,7 +162,9 @@ def _workload_get(results: Results, add: Any) -> None:
     count = max(run["operations"] for run in runs)
     add(
         f"{count:,} requests per client and concurrency (after a warm-up). Requests per second; ratio = "
-        "aiopinterest's throughput divided by the other client's (so > 1 means aiopinterest is faster).\n"
+        "aiopinterest's throughput divided by the other client's (so > 1 means aiopinterest is faster). The row "
+        "at concurrency 64 is also the transport's benchmark (issue 3): `client.pins.get` against bare aiohttp + "
+        "`msgspec.json.decode` into the same struct.\n"
     )
     add(
         "| concurrency | client | requests/s | aiopinterest ÷ client | vs the limit | seconds | peak RSS MB | rounds |"
@@ -237,6 +240,14 @@ def _imports(results: Results, scale: Scale, add: Any) -> None:
     for module, own, cumulative in results["import_breakdown"]:
         add(f"| `{module}` | {own:.1f} | {cumulative:.1f} |")
     add("")
+
+
+def _companions(results: Results, add: Any) -> None:
+    """The other issues' benchmark scripts, run by the harness in the same run; each compares side by side."""
+    for title, (command, output, seconds) in results["companions"].items():
+        add(f"## {title}\n")
+        add(f"`{command}`, run by the harness in this run ({seconds:.0f} s); as it printed:\n")
+        add("```text\n" + output + "\n```\n")
 
 
 def _profiles(results: Results, add: Any) -> None:

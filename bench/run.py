@@ -8,6 +8,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -53,6 +54,8 @@ class Results:
     import_breakdown: list[tuple[str, float, float]] = field(default_factory=list)
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
     profiles: dict[str, Any] = field(default_factory=dict)
+    # Title -> the command, what it printed, and its wall time in seconds.
+    companions: dict[str, tuple[str, str, float]] = field(default_factory=dict)
 
 
 def main(scale: Scale) -> None:
@@ -81,6 +84,9 @@ def main(scale: Scale) -> None:
         _log(f"import time: {client.label}")
         results.imports[client.key] = _import_times(client, scale.import_runs)
     results.import_breakdown = import_breakdown(AIOPINTEREST)
+    for title, script, arguments in scale.companions:
+        _log(f"{script} {' '.join(arguments)}")
+        results.companions[title] = _companion(script, arguments)
     results_path = WORK / f"results-{scale.name}.json"
     results_path.write_text(json.dumps(asdict(results), indent=1))
     report.write(results_path, scale)
@@ -216,6 +222,22 @@ def import_breakdown(client: ClientSpec, top: int = 12) -> list[tuple[str, float
         if len(fields) == 3 and fields[0].strip().isdigit():
             rows.append((fields[2].strip(), int(fields[0]) / 1000, int(fields[1]) / 1000))
     return sorted(rows, key=lambda row: -row[1])[:top]
+
+
+def _companion(script: str, arguments: tuple[str, ...]) -> tuple[str, str, float]:
+    """Run one of bench/'s standalone benchmark scripts in the project's environment: the command, its output
+    and its seconds."""
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [str(PROJECT.python), str(ROOT / "bench" / script), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=_CHILD_TIMEOUT,
+    )
+    command = " ".join(["python", f"bench/{script}", *arguments])
+    return command, completed.stdout.strip(), time.perf_counter() - started
 
 
 def _python(client: ClientSpec, *arguments: str) -> subprocess.CompletedProcess[str]:
