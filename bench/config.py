@@ -44,9 +44,9 @@ FULL = Scale(
     concurrencies=(1, 16, 64, 256),
     pages=400,
     decode_times=1_000,
-    import_runs=7,
+    import_runs=5,
     rounds=3,
-    time_cap=8.0,
+    time_cap=5.0,
     companions=(
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "7")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ()),
