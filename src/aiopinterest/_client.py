@@ -132,6 +132,8 @@ class Client(GeneratedNamespaces):
             session=session,
             user_agent=f"aiopinterest/{__version__} aiohttp/{aiohttp.__version__}",
         )
+        # Scopes are known from the start, or learnt with each token the client obtains itself.
+        self._scopes_checked = self._auth.granted_scopes is not None or self._auth.can_renew
         if on_request is not None:
             self.hooks.request.append(on_request)
         if on_response is not None:
@@ -202,7 +204,7 @@ class Client(GeneratedNamespaces):
                 "Pinterest sandbox (x-sandbox: disabled); call it with a production client"
             )
         prepared = build_request(operation, path, query, body)
-        if operation.scopes and (self._auth.granted_scopes is not None or self._auth.can_renew):
+        if operation.scopes and self._scopes_checked:
             await self._check_scopes(operation)
         target = self.base_url + prepared.path
         query_pairs: Sequence[tuple[str, str]] = prepared.query
@@ -389,7 +391,10 @@ def _decoder(response_type: Any) -> msgspec.json.Decoder[Any]:
 
 def _decode(operation: Operation, response_type: type[T], response: RawResponse) -> T:
     try:
-        return cast(T, _decoder(cast(Any, response_type)).decode(response.content))
+        # Annotations instead of typing.cast, which is a function call on every response.
+        kind: Any = response_type
+        decoded: T = _decoder(kind).decode(response.content)
+        return decoded
     except msgspec.ValidationError as error:
         message = str(error)
         match = _ERROR_PATH.search(message)

@@ -39,7 +39,7 @@ class Resource:
             response_type,
             path=path,
             query=query,
-            body=_merge_body(operation, body, fields),
+            body=_merge_body(operation, body, fields) if fields else body,
             options=options,
         )
 

@@ -114,20 +114,18 @@ class Authenticator:
             return "refresh_token" if self._refresh_token else "client_credentials"
         return "access_token" if self._access_token else "none"
 
-    def _is_fresh(self, token: str | None) -> bool:
-        return token is not None and (self._expires_at is None or self._clock.monotonic() < self._expires_at)
-
     def fresh_token(self) -> str | None:
         """The current token if it needs no renewal: the hot path, without a coroutine."""
-        token = self._access_token
-        return token if self._is_fresh(token) else None
+        if self._expires_at is not None and self._clock.monotonic() >= self._expires_at:
+            return None
+        return self._access_token
 
     async def bearer(self) -> str:
         """The access token to send now, obtained or renewed first if needed."""
+        fresh = self.fresh_token()
+        if fresh is not None:
+            return fresh
         token = self._access_token
-        if self._is_fresh(token):
-            assert token is not None
-            return token
         if self.can_renew:
             return await self._renew(stale=token)
         if token is None:
@@ -154,9 +152,8 @@ class Authenticator:
                     raise self._last_failure
                 assert self._access_token is not None
                 return self._access_token
-            current = self._access_token
-            if current != stale and self._is_fresh(current):
-                assert current is not None
+            current = self.fresh_token()
+            if current is not None and current != stale:
                 return current
             try:
                 token = await self._request_token()

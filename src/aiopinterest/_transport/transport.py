@@ -14,7 +14,6 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from types import MappingProxyType
 from typing import Final, TypeVar
@@ -44,15 +43,14 @@ EXTERNAL_CATEGORY: Final = "external"
 _NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 
 
-# Not frozen: a frozen dataclass's __init__ costs several times more, once per call on the hot path.
-@dataclass(slots=True, kw_only=True)
-class OutgoingRequest:
+# A msgspec Struct: its __init__ is C, several times cheaper than a dataclass's, once per call on the hot path.
+class OutgoingRequest(msgspec.Struct, kw_only=True):
     """One request, as sent on every attempt of a call."""
 
     method: str
     url: URL
     body: Body = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
     category: str = EXTERNAL_CATEGORY
     operation_id: str | None = None
     # Send the client's bearer token (only ever to the API origin).
