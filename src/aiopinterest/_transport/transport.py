@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Final, Literal, TypeVar, overload
 
 import aiohttp
 import anyio
@@ -230,6 +230,28 @@ class Transport:
         if session is not None and self._owns_session:
             await session.close()
 
+    @overload
+    async def send(
+        self,
+        request: OutgoingRequest,
+        *,
+        timeout: float | Timeout | None = None,  # noqa: ASYNC109
+        retry: RetryPolicy | None = None,
+        capture: RawResponse | None = None,
+        raise_for_status: bool = True,
+        stream: Literal[False] = False,
+    ) -> RawResponse: ...
+
+    @overload
+    async def send(
+        self,
+        request: OutgoingRequest,
+        *,
+        timeout: float | Timeout | None = None,  # noqa: ASYNC109
+        retry: RetryPolicy | None = None,
+        stream: Literal[True],
+    ) -> StreamedResponse: ...
+
     async def send(
         self,
         request: OutgoingRequest,
@@ -239,77 +261,18 @@ class Transport:
         retry: RetryPolicy | None = None,
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
-    ) -> RawResponse:
+        stream: bool = False,
+    ) -> RawResponse | StreamedResponse:
         """Send with retries; returns the final response, or raises the typed error of the last attempt.
 
         ``timeout``: seconds for the whole call (replacing the client's ``Timeout.total``), or a whole
         :class:`Timeout`; waiting for a concurrency slot is not counted. ``retry`` replaces the client's policy
         for this call. With ``raise_for_status=False`` an error status is returned instead of raised (after
-        retries).
+        retries). With ``stream``, a successful response comes back as a :class:`StreamedResponse` holding its
+        concurrency slot, its body unread (see :meth:`stream`).
         """
         session, budget = self._begin(request, timeout)
-        response, attempts = await self._send_with_retries(
-            session, request, budget, retry or self.retry, stream=False
-        )
-        assert isinstance(response, RawResponse)  # stream=False reads every body whole
-        if capture is not None:
-            _copy_into(capture, response)
-        if raise_for_status and response.status >= 400:
-            raise api_error(request.method, response, attempts=attempts, now=self.clock.time())
-        return response
-
-    @asynccontextmanager
-    async def stream(
-        self,
-        request: OutgoingRequest,
-        *,
-        timeout: float | Timeout | None = None,  # noqa: ASYNC109
-        retry: RetryPolicy | None = None,
-    ) -> AsyncIterator[StreamedResponse]:
-        """Like :meth:`send`, but the successful response's body is left for the caller to read.
-
-        Everything up to the response headers (auth, gates, concurrency slot, redirects, retries) is as for
-        :meth:`send`; error statuses are read whole and raised as the typed error. The concurrency slot is held
-        until the block exits, which closes the response.
-        """
-        session, budget = self._begin(request, timeout)
-        response, attempts = await self._send_with_retries(
-            session, request, budget, retry or self.retry, stream=True
-        )
-        if isinstance(response, RawResponse):
-            raise api_error(request.method, response, attempts=attempts, now=self.clock.time())
-        try:
-            yield response
-        finally:
-            await response.aclose()
-
-    def _begin(
-        self, request: OutgoingRequest, timeout: float | Timeout | None
-    ) -> tuple[aiohttp.ClientSession, _Budget]:
-        # Scheme and raw authority, both cached by yarl: user info, another port or a look-alike host all differ.
-        url = request.url
-        if request.authenticated and (url.scheme, url.raw_authority) != self._api_scheme_authority:
-            raise ValueError(
-                f"refusing to send the access token to {request.url.origin()}, not the API origin"
-            )
-        session = self._get_session()
-        if timeout is None:
-            timeouts = self.timeout
-        elif isinstance(timeout, Timeout):
-            timeouts = timeout
-        else:
-            timeouts = dataclasses.replace(self.timeout, total=timeout)
-        return session, _Budget(timeouts, request)
-
-    async def _send_with_retries(
-        self,
-        session: aiohttp.ClientSession,
-        request: OutgoingRequest,
-        budget: _Budget,
-        policy: RetryPolicy,
-        *,
-        stream: bool,
-    ) -> tuple[RawResponse | StreamedResponse, int]:
+        policy = retry or self.retry
         counters = self.metrics.for_category(request.category)
         attempt = 0
         waited = 0.0
@@ -338,7 +301,7 @@ class Transport:
             if isinstance(outcome, StreamedResponse):
                 # Its body is still to be read: the slot is released when the caller closes it.
                 self._gates.observe(request.category, outcome.headers)
-                return outcome, attempt
+                return outcome
             self._slots.release()
 
             if isinstance(outcome, TransportError):
@@ -348,7 +311,7 @@ class Transport:
             else:
                 self._gates.observe(request.category, outcome.headers)
                 if outcome.status < 400:
-                    return outcome, attempt
+                    return self._final(request, outcome, attempt, capture, raise_for_status)
                 # A 401 for a token we may renew: renew once (shared with every request that met it) and replay.
                 if outcome.status == 401 and token is not None and not renewed:
                     if await budget.bound(self._auth.renew_rejected(token)):
@@ -360,7 +323,7 @@ class Transport:
             if delay is None:
                 if isinstance(outcome, TransportError):
                     raise outcome.with_attempts(attempt)
-                return outcome, attempt
+                return self._final(request, outcome, attempt, capture, raise_for_status)
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "retrying %s %s in %.3f s after %s (attempt %d, category %s)",
@@ -378,6 +341,59 @@ class Transport:
                 await budget.bound(self.clock.sleep(delay))
                 counters.backoff_wait += delay
                 waited += delay
+
+    def _final(
+        self,
+        request: OutgoingRequest,
+        response: RawResponse,
+        attempts: int,
+        capture: RawResponse | None,
+        raise_for_status: bool,
+    ) -> RawResponse:
+        """The final response of a call: copied into ``capture``, raised as the typed error if it is one."""
+        if capture is not None:
+            _copy_into(capture, response)
+        if raise_for_status and response.status >= 400:
+            raise api_error(request.method, response, attempts=attempts, now=self.clock.time())
+        return response
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        request: OutgoingRequest,
+        *,
+        timeout: float | Timeout | None = None,  # noqa: ASYNC109
+        retry: RetryPolicy | None = None,
+    ) -> AsyncIterator[StreamedResponse]:
+        """Like :meth:`send`, but the successful response's body is left for the caller to read.
+
+        Everything up to the response headers (auth, gates, concurrency slot, redirects, retries) is as for
+        :meth:`send`; error statuses are read whole and raised as the typed error. The concurrency slot is held
+        until the block exits, which closes the response.
+        """
+        response = await self.send(request, timeout=timeout, retry=retry, stream=True)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    def _begin(
+        self, request: OutgoingRequest, timeout: float | Timeout | None
+    ) -> tuple[aiohttp.ClientSession, _Budget]:
+        # Scheme and raw authority, both cached by yarl: user info, another port or a look-alike host all differ.
+        url = request.url
+        if request.authenticated and (url.scheme, url.raw_authority) != self._api_scheme_authority:
+            raise ValueError(
+                f"refusing to send the access token to {request.url.origin()}, not the API origin"
+            )
+        session = self._get_session()
+        if timeout is None:
+            timeouts = self.timeout
+        elif isinstance(timeout, Timeout):
+            timeouts = timeout
+        else:
+            timeouts = dataclasses.replace(self.timeout, total=timeout)
+        return session, _Budget(timeouts, request)
 
     def _failure(
         self,
