@@ -40,6 +40,21 @@ class _Gate:
         return slot - now
 
 
+class _GatesByCategory(dict[str, _Gate]):
+    """A category's gate, made on first look-up: a plain subscript on the hot path, no method call."""
+
+    __slots__ = ("_per_second",)
+
+    def __init__(self, per_second: Mapping[str, float]) -> None:
+        super().__init__()
+        self._per_second = per_second
+
+    def __missing__(self, category: str) -> _Gate:
+        rate = self._per_second.get(category)
+        gate = self[category] = _Gate(1.0 / rate if rate else 0.0)
+        return gate
+
+
 class RateLimitGates:
     """The gates of one client, created on first use per category."""
 
@@ -52,20 +67,12 @@ class RateLimitGates:
                     f"rate_limits[{category!r}] must be a positive number of requests per second"
                 )
         self._clock = clock
-        self._per_second = dict(per_second or {})
         self._pace_below = pace_below
-        self._gates: dict[str, _Gate] = {}
-
-    def _gate(self, category: str) -> _Gate:
-        gate = self._gates.get(category)
-        if gate is None:
-            rate = self._per_second.get(category)
-            gate = self._gates[category] = _Gate(1.0 / rate if rate else 0.0)
-        return gate
+        self._gates = _GatesByCategory(dict(per_second or {}))
 
     def pass_now(self, category: str) -> bool:
         """Let a request through at once if its gate is open and unpaced (the hot path, without a coroutine)."""
-        gate = self._gates.get(category) or self._gate(category)
+        gate = self._gates[category]
         now = self._clock.monotonic()
         if gate.blocked_until <= now and gate.client_interval <= 0 and gate.paced_interval <= 0:
             gate.last_slot = now
@@ -74,7 +81,7 @@ class RateLimitGates:
 
     async def wait(self, category: str) -> float:
         """Wait until the category may send (after :meth:`pass_now` said no); returns the seconds waited."""
-        gate = self._gate(category)
+        gate = self._gates[category]
         clock = self._clock
         start = clock.monotonic()
         await self._until_unblocked(gate)
@@ -92,7 +99,7 @@ class RateLimitGates:
 
     def block(self, category: str, seconds: float) -> None:
         """Hold every request of the category for ``seconds`` (extends, never shortens, a block in effect)."""
-        gate = self._gate(category)
+        gate = self._gates[category]
         gate.blocked_until = max(gate.blocked_until, self._clock.monotonic() + seconds)
 
     def observe(self, category: str, headers: Mapping[str, str]) -> None:
@@ -103,7 +110,7 @@ class RateLimitGates:
         limit = header_number(headers.get(RATELIMIT_LIMIT))
         if remaining is None or limit is None:
             return
-        gate = self._gates.get(category) or self._gate(category)
+        gate = self._gates[category]
         if remaining > limit * self._pace_below:
             # Every response's case while the budget is ample, decided without reading the reset time.
             gate.paced_interval = 0.0
