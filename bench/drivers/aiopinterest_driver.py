@@ -7,9 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sized
 from typing import Any
 
 import aiopinterest
-from aiopinterest._client import _decode
-from aiopinterest._generated.operations import BOARDS_LIST_PINS
-from aiopinterest._options import RawResponse
+from aiopinterest._client import _decoder
 from aiopinterest.models import Pin
 from aiopinterest.pagination import _PageBody
 
@@ -35,14 +33,8 @@ class Driver(AsyncDriver):
             yield pin
 
     def page_decoder(self) -> Callable[[bytes], Sized]:
-        # Exactly what AsyncPaginator does with a page body: Client._request hands the response to _decode with
-        # the paginator's page type. Private names, because this isolates that one step.
+        # Exactly what AsyncPaginator does with a page body: Client._request decodes it with the cached decoder
+        # of the paginator's page type. Private names, because this isolates that one step.
         page_type: Any = _PageBody[Pin]
-        response = RawResponse()
-        response.status = 200
-
-        def decode(body: bytes) -> Sized:
-            response.content = body
-            return _decode(BOARDS_LIST_PINS, page_type, response).items
-
-        return decode
+        decoder = _decoder(page_type)
+        return lambda body: decoder.decode(body).items
