@@ -20,10 +20,20 @@ from .headers import RATELIMIT_LIMIT, RATELIMIT_REMAINING, header_number, rateli
 
 
 class _Gate:
-    __slots__ = ("blocked_until", "client_interval", "last_slot", "paced_interval")
+    __slots__ = (
+        "blocked_until",
+        "client_interval",
+        "last_slot",
+        "limit_header",
+        "pace_above",
+        "paced_interval",
+    )
 
     def __init__(self, client_interval: float) -> None:
         self.blocked_until = 0.0
+        # X-RateLimit-Limit as last seen, and the Remaining above which no pacing is needed.
+        self.limit_header: str | None = None
+        self.pace_above = math.inf
         # When the latest request was let through: spacing counts from there.
         self.last_slot = -math.inf
         self.client_interval = client_interval
@@ -107,11 +117,17 @@ class RateLimitGates:
         if self._pace_below is None:
             return
         remaining = header_number(headers.get(RATELIMIT_REMAINING))
-        limit = header_number(headers.get(RATELIMIT_LIMIT))
-        if remaining is None or limit is None:
+        limit_header = headers.get(RATELIMIT_LIMIT)
+        if remaining is None or limit_header is None:
             return
         gate = self._gates[category]
-        if remaining > limit * self._pace_below:
+        if limit_header != gate.limit_header:
+            # Parsed only when it changes: a category's limit is the same text on almost every response.
+            limit = header_number(limit_header)
+            if limit is None:
+                return
+            gate.limit_header, gate.pace_above = limit_header, limit * self._pace_below
+        if remaining > gate.pace_above:
             # Every response's case while the budget is ample, decided without reading the reset time.
             gate.paced_interval = 0.0
             return
