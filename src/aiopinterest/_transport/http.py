@@ -72,6 +72,11 @@ class ProxySelector:
         self._environment = urllib.request.getproxies_environment() if trust_env and explicit is None else {}
         self._by_host: dict[tuple[str, str | None], str | None] = {}
 
+    @property
+    def configured(self) -> bool:
+        """Whether any request may go through a proxy (else the transport does without a selector)."""
+        return self._explicit is not None or bool(self._environment)
+
     def for_url(self, url: URL) -> str | None:
         if self._explicit is not None or not self._environment:
             return self._explicit
@@ -108,7 +113,7 @@ async def exchange(
     headers: Mapping[str, str],
     body: Body,
     timeouts: aiohttp.ClientTimeout,
-    proxies: ProxySelector,
+    proxies: ProxySelector | None,
     api_origin: str | None,
     stream: Literal[False] = False,
 ) -> RawResponse: ...
@@ -123,7 +128,7 @@ async def exchange(
     headers: Mapping[str, str],
     body: Body,
     timeouts: aiohttp.ClientTimeout,
-    proxies: ProxySelector,
+    proxies: ProxySelector | None,
     api_origin: str | None,
     stream: bool,
 ) -> RawResponse | aiohttp.ClientResponse: ...
@@ -137,7 +142,7 @@ async def exchange(
     headers: Mapping[str, str],
     body: Body,
     timeouts: aiohttp.ClientTimeout,
-    proxies: ProxySelector,
+    proxies: ProxySelector | None,
     api_origin: str | None,
     stream: bool = False,
 ) -> RawResponse | aiohttp.ClientResponse:
@@ -164,7 +169,7 @@ async def exchange(
                 headers=current_headers,
                 data=body() if callable(body) else body,
                 timeout=timeouts,
-                proxy=proxies.for_url(url),
+                proxy=None if proxies is None else proxies.for_url(url),
                 allow_redirects=False,
                 **(_NO_OPTIONS if api_origin is None else _foreign_host_options(session, url, api_origin)),
             )

@@ -35,6 +35,16 @@ class CategoryMetrics:
         )
 
 
+class LiveCounters(dict[str, CategoryMetrics]):
+    """The transport's counters by category, made on first look-up: a plain subscript on the hot path."""
+
+    __slots__ = ()
+
+    def __missing__(self, category: str) -> CategoryMetrics:
+        counters = self[category] = CategoryMetrics()
+        return counters
+
+
 class Metrics(Mapping[str, CategoryMetrics]):
     """``client.metrics``: a read-only mapping from category to its live :class:`CategoryMetrics`.
 
@@ -45,18 +55,15 @@ class Metrics(Mapping[str, CategoryMetrics]):
 
     __slots__ = ("_categories",)
 
-    def __init__(self) -> None:
-        self._categories: dict[str, CategoryMetrics] = {}
-
-    def for_category(self, category: str) -> CategoryMetrics:
-        """The live counters of a category, created on first use (the transport's write access)."""
-        counters = self._categories.get(category)
-        if counters is None:
-            counters = self._categories[category] = CategoryMetrics()
-        return counters
+    def __init__(self, live: LiveCounters) -> None:
+        self._categories = live
 
     def __getitem__(self, category: str) -> CategoryMetrics:
-        return self._categories[category]
+        # Not a subscript of the live dict, which would make counters for a category never used.
+        counters = self._categories.get(category)
+        if counters is None:
+            raise KeyError(category)
+        return counters
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._categories)

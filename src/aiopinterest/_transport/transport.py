@@ -31,7 +31,7 @@ from .gates import RateLimitGates
 from .headers import requested_wait
 from .hooks import Hooks, RequestEvent, ResponseEvent
 from .http import Body, ProxySelector, Timeout, create_session, exchange
-from .metrics import CategoryMetrics, Metrics
+from .metrics import CategoryMetrics, LiveCounters, Metrics
 from .redact import redact_url
 from .retry import Failure, RetryPolicy
 
@@ -190,7 +190,8 @@ class Transport:
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
-        self.metrics = Metrics()
+        self._counters = LiveCounters()
+        self.metrics = Metrics(self._counters)
         self.hooks = Hooks()
         self.retry = retry
         self.timeout = timeout
@@ -200,7 +201,9 @@ class Transport:
         self._auth = auth
         self._gates = gates
         self.clock = clock
-        self._proxies = ProxySelector(proxy, trust_env=trust_env)
+        proxies = ProxySelector(proxy, trust_env=trust_env)
+        # None when no request can use a proxy: no selector call per request.
+        self._proxies = proxies if proxies.configured else None
         self._session = session
         self._owns_session = session is None
         self._closed = False
@@ -213,15 +216,6 @@ class Transport:
     @property
     def closed(self) -> bool:
         return self._closed
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise RuntimeError("this aiopinterest Client is closed")
-        if self._session is None:
-            # Created on first use, inside the event loop, so an unused client holds nothing open.
-            # Headroom above max_concurrency: token renewals run outside the concurrency slots.
-            self._session = create_session(connections=self._max_concurrency + 4)
-        return self._session
 
     async def close(self) -> None:
         """Close the session if the client created it; a session passed in by the caller stays open."""
@@ -273,7 +267,7 @@ class Transport:
         """
         session, budget = self._begin(request, timeout)
         policy = retry or self.retry
-        counters = self.metrics.for_category(request.category)
+        counters = self._counters[request.category]
         attempt = 0
         waited = 0.0
         renewed = False
@@ -311,7 +305,9 @@ class Transport:
             else:
                 self._gates.observe(request.category, outcome.headers)
                 if outcome.status < 400:
-                    return self._final(request, outcome, attempt, capture, raise_for_status)
+                    if capture is not None:
+                        _copy_into(capture, outcome)
+                    return outcome
                 # A 401 for a token we may renew: renew once (shared with every request that met it) and replay.
                 if outcome.status == 401 and token is not None and not renewed:
                     if await budget.bound(self._auth.renew_rejected(token)):
@@ -386,7 +382,13 @@ class Transport:
             raise ValueError(
                 f"refusing to send the access token to {request.url.origin()}, not the API origin"
             )
-        session = self._get_session()
+        session = self._session
+        if session is None:  # not made yet, or closed (close() lets go of it)
+            if self._closed:
+                raise RuntimeError("this aiopinterest Client is closed")
+            # Created on first use, inside the event loop, so an unused client holds nothing open.
+            # Headroom above max_concurrency: token renewals run outside the concurrency slots.
+            session = self._session = create_session(connections=self._max_concurrency + 4)
         if timeout is None:
             timeouts = self.timeout
         elif isinstance(timeout, Timeout):
@@ -458,7 +460,9 @@ class Transport:
             headers = self._bearer_headers(token)  # a GET's usual case: one dict per token, not per request
         else:
             headers = self._with_credentials(self._base_headers | request.headers, token, request)
-        started = time.perf_counter()
+        # The duration is for hooks and the DEBUG line only: two clock reads spared on every other request.
+        timed = stream or event is not None or logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if timed else 0.0
         try:
             response = await exchange(
                 session,
@@ -473,27 +477,28 @@ class Transport:
                 stream=stream,
             )
         except TransportError as error:
-            elapsed = time.perf_counter() - started
             counters.transport_errors += 1
-            logger.debug(
-                "%s %s failed after %.1f ms (attempt %d): %s",
-                request.method,
-                redact_url(request.url),
-                elapsed * 1000,
-                attempt,
-                error,
-            )
-            if event is not None:
-                await self.hooks.emit_response(
-                    ResponseEvent(
-                        request=event,
-                        status=None,
-                        headers=_NO_HEADERS,
-                        bytes_received=0,
-                        elapsed=elapsed,
-                        error=error,
-                    )
+            if timed:  # always so when there is an event for the hooks
+                elapsed = time.perf_counter() - started
+                logger.debug(
+                    "%s %s failed after %.1f ms (attempt %d): %s",
+                    request.method,
+                    redact_url(request.url),
+                    elapsed * 1000,
+                    attempt,
+                    error,
                 )
+                if event is not None:
+                    await self.hooks.emit_response(
+                        ResponseEvent(
+                            request=event,
+                            status=None,
+                            headers=_NO_HEADERS,
+                            bytes_received=0,
+                            elapsed=elapsed,
+                            error=error,
+                        )
+                    )
             return error
         if isinstance(response, aiohttp.ClientResponse):
             return StreamedResponse(
@@ -501,16 +506,16 @@ class Transport:
                 redact_url(request.url),
                 partial(self._finish_stream, request, event, counters, attempt, started),
             )
-        elapsed = time.perf_counter() - started
-        self._record_response(request, counters, attempt, response, len(response.content), elapsed)
-        if event is not None:
+        duration = time.perf_counter() - started if timed else None
+        self._record_response(request, counters, attempt, response, len(response.content), duration)
+        if event is not None and duration is not None:
             await self.hooks.emit_response(
                 ResponseEvent(
                     request=event,
                     status=response.status,
                     headers=response.headers,
                     bytes_received=len(response.content),
-                    elapsed=elapsed,
+                    elapsed=duration,
                 )
             )
         return response
@@ -543,16 +548,16 @@ class Transport:
         attempt: int,
         response: RawResponse | StreamedResponse,
         bytes_received: int,
-        elapsed: float,
+        elapsed: float | None,
     ) -> None:
-        """The metrics and DEBUG line of an attempt that got a response."""
+        """The metrics and DEBUG line of an attempt that got a response (no line when it was not timed)."""
         status = response.status
         counters.bytes_received += bytes_received
         if status == 429:
             counters.rate_limited += 1
         elif status >= 500:
             counters.server_errors += 1
-        if logger.isEnabledFor(logging.DEBUG):
+        if elapsed is not None and logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.1f ms (attempt %d, category %s)",
                 request.method,
