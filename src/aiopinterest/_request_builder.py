@@ -40,7 +40,8 @@ def build_request(
 
     Raises :class:`RequestValidationError` naming the parameter or body field, before anything is sent.
     """
-    plan = _plan(operation)
+    entry = _PLANS.get(id(operation))
+    plan = entry[1] if entry is not None else _make_plan(operation)
     path_values = path or _NOTHING
     query_values = query or _NOTHING
     if plan.analytics_window:
@@ -57,7 +58,10 @@ def build_request(
             value = _plain(value)
         check(value)
         if placeholder is not None:
-            url_path = url_path.replace(placeholder, _path_segment(value))
+            # Most path values are plain IDs, which quote() would return unchanged at a cost.
+            if type(value) is not str or not (value.isalnum() and value.isascii()):
+                value = _path_segment(value)
+            url_path = url_path.replace(placeholder, value)
         else:
             query_pairs.extend(_query_pairs(parameter, value))
     content = None if body is None and operation.body is None else _encode_body(operation, body)
@@ -89,19 +93,18 @@ _PLANS: dict[int, tuple[Operation, _Plan]] = {}
 _NOTHING: Mapping[str, object] = {}
 
 
-def _plan(operation: Operation) -> _Plan:
-    entry = _PLANS.get(id(operation))
-    if entry is None:
-        parameters = tuple(
-            _ParameterCheck(
-                parameter,
-                checker(parameter.schema, parameter.name),
-                "{" + parameter.name + "}" if parameter.location == "path" else None,
-            )
-            for parameter in operation.parameters
+def _make_plan(operation: Operation) -> _Plan:
+    parameters = tuple(
+        _ParameterCheck(
+            parameter,
+            checker(parameter.schema, parameter.name),
+            "{" + parameter.name + "}" if parameter.location == "path" else None,
         )
-        entry = _PLANS[id(operation)] = (operation, _Plan(parameters, has_analytics_window(operation)))
-    return entry[1]
+        for parameter in operation.parameters
+    )
+    plan = _Plan(parameters, has_analytics_window(operation))
+    _PLANS[id(operation)] = (operation, plan)
+    return plan
 
 
 def _encode_body(operation: Operation, body: object) -> bytes | None:
@@ -142,9 +145,7 @@ def _scalar(value: Any) -> str:
 
 
 def _path_segment(value: Any) -> str:
-    text = value if type(value) is str else _scalar(value)
-    # Most path values are plain IDs, which quote() would return unchanged at a cost.
-    return text if text.isascii() and text.isalnum() else quote(text, safe="")
+    return quote(value if type(value) is str else _scalar(value), safe="")
 
 
 def _query_pairs(parameter: Parameter, value: Any) -> list[tuple[str, str]]:
