@@ -21,6 +21,9 @@ SCHEMAS: list[Schema] = [
 ]
 VALUES: list[Any] = [
     "123",
+    "\u0661\u0662\u0663",  # Arabic-Indic digits: \d matches them
+    "123\n",  # "$" matches before a final newline
+    "\u00b2",  # a digit to str.isdigit(), not to \d
     "12a",
     "",
     "a",

@@ -44,6 +44,24 @@ def test_base_url_follows_sandbox() -> None:
     assert Client("t", base_url="http://localhost:1/v5/").base_url == "http://localhost:1/v5"
 
 
+@pytest.mark.parametrize("prefix", ["", "/", "/v5", "/v5/", "/api/v5"])
+async def test_operation_urls_join_the_base_url_path(
+    server: ApiServer, make_client: MakeClient, prefix: str
+) -> None:
+    seen: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(str(request.rel_url))
+        return await json_item(request)
+
+    route = prefix.rstrip("/") + "/items/{item_id}"
+    server.route("GET", route, record)
+    await server.start()
+    client = await make_client(base_url=server.origin + prefix)
+    await client._request(GET, Item, path={"item_id": "a b/c"}, options=RequestOptions(query={"q": "x&y"}))
+    assert seen == [prefix.rstrip("/") + "/items/a%20b%2Fc?q=x%26y"]
+
+
 async def test_sandbox_client_refuses_operations_disabled_in_sandbox(
     server: ApiServer, make_client: MakeClient
 ) -> None:

@@ -99,6 +99,27 @@ async def test_pacing_stops_when_the_budget_recovers(
     assert clock.sleeps == [2.0]
 
 
+async def test_pacing_follows_a_changed_limit(
+    server: ApiServer, make_client: MakeClient, clock: FakeClock
+) -> None:
+    # 50 left is ample of 100 (above 10%), scarce of 1000 (below 100): pacing must read the new limit.
+    limits = iter(["100", "1000", "1000"])
+
+    async def growing_limit(request: web.Request) -> web.Response:
+        response = await json_item(request)
+        response.headers.update(
+            {"X-RateLimit-Limit": next(limits), "X-RateLimit-Remaining": "50", "X-RateLimit-Reset": "10"}
+        )
+        return response
+
+    server.route("GET", "/v5/items/{item_id}", growing_limit)
+    client = await make_client()
+
+    for n in range(3):
+        await client._request(READ_A, Item, path={"item_id": str(n)})
+    assert clock.sleeps == pytest.approx([0.2])  # after the second response: 50 requests in 10 s
+
+
 async def test_exhausted_budget_blocks_until_reset(
     server: ApiServer, make_client: MakeClient, clock: FakeClock
 ) -> None:
