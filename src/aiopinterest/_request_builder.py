@@ -40,29 +40,37 @@ def build_request(
 
     Raises :class:`RequestValidationError` naming the parameter or body field, before anything is sent.
     """
-    entry = _PLANS.get(id(operation))
-    plan = entry[1] if entry is not None else _make_plan(operation)
+    entry = _PLANS.get(operation.operation_id)
+    plan = entry[1] if entry is not None and entry[0] is operation else _make_plan(operation)
     path_values = path or _NOTHING
     query_values = query or _NOTHING
     if plan.analytics_window:
         check_analytics_window(operation, query_values)
     url_path = operation.path
-    query_pairs: list[tuple[str, str]] = []
-    for parameter, check, placeholder in plan.parameters:
-        value = (query_values if placeholder is None else path_values).get(parameter.name)
+    for name, check, placeholder in plan.path:
+        value = path_values.get(name)
         if value is None:
-            if parameter.required:
-                raise RequestValidationError(parameter.name, "is required")
-            continue
+            raise RequestValidationError(name, "is required")
         if type(value) is not str:
             value = _plain(value)
         check(value)
-        if placeholder is not None:
-            # Most path values are plain IDs, which quote() would return unchanged at a cost.
-            if type(value) is not str or not (value.isalnum() and value.isascii()):
-                value = _path_segment(value)
-            url_path = url_path.replace(placeholder, value)
+        # Most path values are plain IDs, which quote() would return unchanged at a cost.
+        if type(value) is not str or not (value.isalnum() and value.isascii()):
+            value = _path_segment(value)
+        url_path = url_path.replace(placeholder, value)
+    query_pairs: list[tuple[str, str]] = []
+    for name, check, required, parameter in plan.query:
+        value = query_values.get(name)
+        if value is None:
+            if required:
+                raise RequestValidationError(name, "is required")
+            continue
+        if type(value) is str:
+            check(value)
+            query_pairs.append((name, value))
         else:
+            value = _plain(value)
+            check(value)
             query_pairs.extend(_query_pairs(parameter, value))
     content = None if body is None and operation.body is None else _encode_body(operation, body)
     return PreparedRequest(
@@ -74,36 +82,50 @@ def build_request(
     )
 
 
-class _ParameterCheck(NamedTuple):
-    parameter: Parameter
+class _PathCheck(NamedTuple):
+    name: str
     check: Callable[[Any], None]
-    # "{name}" in the operation's path, for a path parameter; None for a query parameter.
-    placeholder: str | None
+    placeholder: str  # "{name}" in the operation's path
+
+
+class _QueryCheck(NamedTuple):
+    name: str
+    check: Callable[[Any], None]
+    required: bool
+    parameter: Parameter  # how a list or an object is serialised
 
 
 class _Plan(NamedTuple):
-    """What build_request needs of an operation beyond its record, worked out on the operation's first call."""
+    """What build_request needs of an operation beyond its record, worked out on the operation's first call:
+    the names and compiled checks of its parameters, path and query apart."""
 
-    parameters: tuple[_ParameterCheck, ...]
+    path: tuple[_PathCheck, ...]
+    query: tuple[_QueryCheck, ...]
     analytics_window: bool
 
 
-# By id(operation); each entry holds its operation, so that id is never reused while the entry exists.
-_PLANS: dict[int, tuple[Operation, _Plan]] = {}
+# By operation_id (a str, its hash cached), with the operation the plan was made for: a plan made for another
+# record of the same id (a test's) is replaced, not used.
+_PLANS: dict[str, tuple[Operation, _Plan]] = {}
 _NOTHING: Mapping[str, object] = {}
 
 
 def _make_plan(operation: Operation) -> _Plan:
-    parameters = tuple(
-        _ParameterCheck(
-            parameter,
-            checker(parameter.schema, parameter.name),
-            "{" + parameter.name + "}" if parameter.location == "path" else None,
-        )
-        for parameter in operation.parameters
+    checks = {parameter.name: checker(parameter.schema, parameter.name) for parameter in operation.parameters}
+    plan = _Plan(
+        path=tuple(
+            _PathCheck(p.name, checks[p.name], "{" + p.name + "}")
+            for p in operation.parameters
+            if p.location == "path"
+        ),
+        query=tuple(
+            _QueryCheck(p.name, checks[p.name], p.required, p)
+            for p in operation.parameters
+            if p.location == "query"
+        ),
+        analytics_window=has_analytics_window(operation),
     )
-    plan = _Plan(parameters, has_analytics_window(operation))
-    _PLANS[id(operation)] = (operation, plan)
+    _PLANS[operation.operation_id] = (operation, plan)
     return plan
 
 

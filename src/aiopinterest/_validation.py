@@ -95,6 +95,15 @@ def _string_checker(node: Schema, path: str) -> Callable[[Any], None]:
     shortest = node.get("minLength", 0)
     longest = node.get("maxLength")
 
+    if decimal and shortest == 0 and longest is None:
+
+        def check_decimal(value: Any) -> None:
+            # An ID parameter, the usual case: one type test and one str method.
+            if type(value) is not str or not value.isdecimal():
+                _check_string(value, node, path)
+
+        return check_decimal
+
     def check_string(value: Any) -> None:
         if (
             not isinstance(value, str)
