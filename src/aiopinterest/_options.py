@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from ._transport.retry import RetryPolicy
 
 
-class RawResponse:
+# A msgspec Struct: the transport makes one for every response, and its __init__ is C.
+class RawResponse(msgspec.Struct):
     """Filled in by the transport with the final HTTP response of a call made with ``capture=``.
 
     >>> raw = RawResponse()
@@ -22,20 +23,11 @@ class RawResponse:
     >>> raw.status, raw.headers["x-request-id"], len(raw.content)
     """
 
-    __slots__ = ("_url", "content", "headers", "status")
-
-    def __init__(
-        self,
-        status: int = 0,
-        headers: Mapping[str, str] | None = None,
-        content: bytes = b"",
-        url: str | URL = "",
-    ) -> None:
-        self.status = status
-        self.headers: Mapping[str, str] = headers if headers is not None else {}
-        self.content = content
-        # The transport passes the URL as it was sent; it is turned into redacted text only if someone asks.
-        self._url = url
+    status: int = 0
+    headers: Mapping[str, str] = msgspec.field(default_factory=dict)
+    content: bytes = b""
+    # The transport passes the URL as it was sent; it is turned into redacted text only if someone asks.
+    _url: str | URL = ""
 
     @property
     def url(self) -> str:

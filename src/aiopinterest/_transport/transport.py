@@ -61,7 +61,8 @@ class OutgoingRequest(msgspec.Struct, kw_only=True):
     replay_safe: bool = False
 
 
-class _Budget:
+# A msgspec Struct, made once per call: its __init__ is C.
+class _Budget(msgspec.Struct):
     """What is left of one call's total timeout; waits for a concurrency slot are given back.
 
     Enforced by bounding each wait (token renewal, gates, backoff) and each attempt's aiohttp ``total`` timeout
@@ -69,13 +70,10 @@ class _Budget:
     as much as the rest of the SDK's per-request work together.
     """
 
-    __slots__ = ("_deadline", "_request", "timeouts")
-
-    def __init__(self, timeouts: Timeout, request: OutgoingRequest) -> None:
-        self.timeouts = timeouts
-        self._request = request
-        # time.monotonic is the event loop's clock, and far cheaper to read than through anyio.current_time().
-        self._deadline = math.inf if timeouts.total is None else time.monotonic() + timeouts.total
+    timeouts: Timeout
+    _request: OutgoingRequest
+    # On time.monotonic, the event loop's clock, and far cheaper to read than through anyio.current_time().
+    _deadline: float
 
     def remaining(self) -> float:
         return self._deadline - time.monotonic()
@@ -196,7 +194,8 @@ class Transport:
         self.retry = retry
         self.timeout = timeout
         self._api_origin = f"{base_url.origin()}/"
-        self._api_scheme_authority = (base_url.scheme, base_url.raw_authority)
+        self._api_scheme = base_url.scheme
+        self._api_authority = base_url.raw_authority
         self._token_url = URL(f"{base_url}/oauth/token", encoded=True)
         self._auth = auth
         self._gates = gates
@@ -378,7 +377,9 @@ class Transport:
     ) -> tuple[aiohttp.ClientSession, _Budget]:
         # Scheme and raw authority, both cached by yarl: user info, another port or a look-alike host all differ.
         url = request.url
-        if request.authenticated and (url.scheme, url.raw_authority) != self._api_scheme_authority:
+        if request.authenticated and (
+            url.raw_authority != self._api_authority or url.scheme != self._api_scheme
+        ):
             raise ValueError(
                 f"refusing to send the access token to {request.url.origin()}, not the API origin"
             )
@@ -395,7 +396,8 @@ class Transport:
             timeouts = timeout
         else:
             timeouts = dataclasses.replace(self.timeout, total=timeout)
-        return session, _Budget(timeouts, request)
+        total = timeouts.total
+        return session, _Budget(timeouts, request, math.inf if total is None else time.monotonic() + total)
 
     def _failure(
         self,
