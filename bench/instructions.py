@@ -26,9 +26,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.transport_pins_get import _serve, bare, sdk
+from bench.transport_pins_get import PATHS, _serve, run_workers
 
-PATHS = {"bare": bare, "sdk": sdk}
 CONCURRENCY = 64
 
 
@@ -41,12 +40,13 @@ def _child(path: str, calls: int) -> None:
     server = multiprocessing.get_context("spawn").Process(target=_serve, args=(sock,), daemon=True)
     server.start()
     loop = asyncio.new_event_loop()
+    opened = PATHS[path](base_url, CONCURRENCY)
     try:
-        loop.run_until_complete(PATHS[path](base_url, 300, CONCURRENCY))
+        call = loop.run_until_complete(opened.__aenter__())
+        loop.run_until_complete(run_workers(300, CONCURRENCY, call))
         # callgrind counts only inside the C function functools_reduce: exactly the measured calls.
-        functools.reduce(
-            lambda _, __: loop.run_until_complete(PATHS[path](base_url, calls, CONCURRENCY)), [0, 0]
-        )
+        functools.reduce(lambda _, __: loop.run_until_complete(run_workers(calls, CONCURRENCY, call)), [0, 0])
+        loop.run_until_complete(opened.__aexit__(None, None, None))
     finally:
         loop.close()
         server.terminate()

@@ -1,11 +1,13 @@
-"""Throughput of ``client.pins.get`` against bare aiohttp + ``msgspec.json.decode`` into the same struct.
+"""Throughput of ``client.pins.get`` against bare aiohttp + ``msgspec.json.decode`` into the same struct (issue 3).
 
 Both paths make the same GET /v5/pins/{id} calls, with the same concurrency, against one local aiohttp server that
-answers a fixed Pin JSON. The server runs in its own process so that it does not share the clients' CPU; the two
-paths alternate round by round so that drift on the machine hits both alike. Goal: SDK >= 0.90 of bare.
+answers a fixed Pin JSON. The server runs in its own process so that it does not share the clients' CPU. Both
+paths stay open in one process and take turns in short slices (``--slice`` calls each, the first turn alternating),
+so that the machine's drifting speed (other tenants, clock changes) hits both alike; each path's throughput is its
+calls over its summed time, and the spread of the slice-by-slice ratios is shown beside. Goal: SDK >= 0.90 of bare.
 
-Run: ``.venv/bin/python bench/transport_pins_get.py [--calls 20000] [--concurrency 64] [--rounds 5]``.
-``measure()`` returns the figures for the harness.
+Run: ``.venv/bin/python bench/transport_pins_get.py [--calls 20000] [--concurrency 64] [--slice 1000]``.
+``measure()`` returns the figures for the harness; ``bare_path``/``sdk_path`` are shared with instructions.py.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import multiprocessing
 import socket
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import aiohttp
 import msgspec
@@ -80,11 +83,13 @@ def _serve(sock: socket.socket) -> None:
     asyncio.run(main())
 
 
-async def _run_workers(
-    calls: int, concurrency: int, call: Callable[[int], Awaitable[Pin]]
-) -> tuple[float, float]:
-    """Wall and client-CPU seconds for ``calls`` calls made by ``concurrency`` workers; checks every result."""
-    remaining = iter(range(calls))
+Call = Callable[[int], Awaitable[Pin]]
+
+
+async def run_workers(calls: int, concurrency: int, call: Call, first: int = 0) -> tuple[float, float]:
+    """Wall and client-CPU seconds for ``calls`` calls (pin ids from ``first``) made by ``concurrency`` workers;
+    checks every result."""
+    remaining = iter(range(first, first + calls))
 
     async def worker() -> None:
         for n in remaining:
@@ -96,7 +101,8 @@ async def _run_workers(
     return time.perf_counter() - start, time.process_time() - cpu_start
 
 
-async def bare(base_url: str, calls: int, concurrency: int) -> tuple[float, float]:
+@asynccontextmanager
+async def bare_path(base_url: str, concurrency: int) -> AsyncIterator[Call]:
     """The baseline: what a careful hand-written aiohttp caller would do."""
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
     decoder = msgspec.json.Decoder(Pin)
@@ -107,10 +113,11 @@ async def bare(base_url: str, calls: int, concurrency: int) -> tuple[float, floa
                 response.raise_for_status()
                 return decoder.decode(await response.read())
 
-        return await _run_workers(calls, concurrency, call)
+        yield call
 
 
-async def sdk(base_url: str, calls: int, concurrency: int) -> tuple[float, float]:
+@asynccontextmanager
+async def sdk_path(base_url: str, concurrency: int) -> AsyncIterator[Call]:
     async with aiopinterest.Client(
         access_token=TOKEN, base_url=base_url, max_concurrency=concurrency
     ) as client:
@@ -118,15 +125,15 @@ async def sdk(base_url: str, calls: int, concurrency: int) -> tuple[float, float
         async def call(n: int) -> Pin:
             return await client.pins.get(pin_id=str(n))
 
-        return await _run_workers(calls, concurrency, call)
+        yield call
 
 
-def measure(calls: int = 20_000, concurrency: int = 64, rounds: int = 5) -> dict[str, float]:
-    """Median throughput and client CPU per call of each path over ``rounds`` alternating rounds.
+PATHS = {"bare": bare_path, "sdk": sdk_path}
 
-    Throughput is what the goal is stated in; CPU microseconds per call in the client process is the steadier
-    figure when other work shares the machine, and its ratio is reported beside.
-    """
+
+def measure(calls: int = 20_000, concurrency: int = 64, slice_calls: int = 1_000) -> dict[str, float]:
+    """Each path's throughput over ``calls`` calls taken in alternating slices, with client CPU per call and the
+    spread of the per-slice throughput ratios."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -134,31 +141,43 @@ def measure(calls: int = 20_000, concurrency: int = 64, rounds: int = 5) -> dict
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v5"
     server = multiprocessing.get_context("spawn").Process(target=_serve, args=(sock,), daemon=True)
     server.start()
-    paths = {"bare": bare, "sdk": sdk}
-    throughput: dict[str, list[float]] = {name: [] for name in paths}
-    cpu_per_call: dict[str, list[float]] = {name: [] for name in paths}
+    wall = dict.fromkeys(PATHS, 0.0)
+    cpu = dict.fromkeys(PATHS, 0.0)
+    slice_ratios: list[float] = []
     try:
 
         async def run_all() -> None:
-            for path in paths.values():
-                await path(base_url, 1000, concurrency)  # warm up both paths (and the server)
-            for _ in range(rounds):
-                for name, path in paths.items():
-                    wall, cpu = await path(base_url, calls, concurrency)
-                    throughput[name].append(calls / wall)
-                    cpu_per_call[name].append(cpu / calls * 1e6)
+            async with AsyncExitStack() as stack:
+                paths = {
+                    name: await stack.enter_async_context(path(base_url, concurrency))
+                    for name, path in PATHS.items()
+                }
+                for call in paths.values():
+                    await run_workers(1_000, concurrency, call)  # warm up both paths (and the server)
+                order = list(paths)
+                for first in range(0, calls, slice_calls):
+                    size = min(slice_calls, calls - first)
+                    rates = {}
+                    for name in order:
+                        seconds, cpu_seconds = await run_workers(size, concurrency, paths[name], first)
+                        wall[name] += seconds
+                        cpu[name] += cpu_seconds
+                        rates[name] = size / seconds
+                    slice_ratios.append(rates["sdk"] / rates["bare"])
+                    order.reverse()
 
         asyncio.run(run_all())
     finally:
         server.terminate()
         server.join()
         sock.close()
-    results = {}
-    for name in paths:
-        results[f"{name}_rps"] = statistics.median(throughput[name])
-        results[f"{name}_cpu_us"] = statistics.median(cpu_per_call[name])
+    results = {f"{name}_rps": calls / wall[name] for name in PATHS}
+    results |= {f"{name}_cpu_us": cpu[name] / calls * 1e6 for name in PATHS}
     results["ratio"] = results["sdk_rps"] / results["bare_rps"]
     results["cpu_ratio"] = results["bare_cpu_us"] / results["sdk_cpu_us"]
+    quartiles = statistics.quantiles(slice_ratios, n=4)
+    results |= {"slices": len(slice_ratios), "slice_q1": quartiles[0], "slice_median": quartiles[1]}
+    results |= {"slice_q3": quartiles[2], "slice_min": min(slice_ratios), "slice_max": max(slice_ratios)}
     return results
 
 
@@ -166,16 +185,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--slice", type=int, default=1_000, help="calls per turn of each path")
     args = parser.parse_args()
-    results = measure(args.calls, args.concurrency, args.rounds)
-    print(f"{args.calls} GET /pins/{{id}} at concurrency {args.concurrency}, median of {args.rounds} rounds")
+    r = measure(args.calls, args.concurrency, args.slice)
+    print(
+        f"{args.calls:,} GET /pins/{{id}} per path at concurrency {args.concurrency}, "
+        f"in {r['slices']:.0f} alternating slices of {args.slice:,}"
+    )
     print("| path | requests/s | client CPU µs per call |")
     print("| --- | ---: | ---: |")
-    print(f"| bare aiohttp + msgspec | {results['bare_rps']:.0f} | {results['bare_cpu_us']:.1f} |")
-    print(f"| aiopinterest client.pins.get | {results['sdk_rps']:.0f} | {results['sdk_cpu_us']:.1f} |")
-    print(f"throughput ratio sdk/bare: {results['ratio']:.3f} (goal >= 0.90)")
-    print(f"CPU-per-call ratio bare/sdk: {results['cpu_ratio']:.3f}")
+    print(f"| bare aiohttp + msgspec | {r['bare_rps']:,.0f} | {r['bare_cpu_us']:.1f} |")
+    print(f"| aiopinterest client.pins.get | {r['sdk_rps']:,.0f} | {r['sdk_cpu_us']:.1f} |")
+    print(f"throughput ratio sdk/bare: {r['ratio']:.3f} (goal >= 0.90)")
+    print(f"CPU-per-call ratio bare/sdk: {r['cpu_ratio']:.3f}")
+    print(
+        f"per-slice throughput ratios: median {r['slice_median']:.3f}, quartiles {r['slice_q1']:.3f}-"
+        f"{r['slice_q3']:.3f}, range {r['slice_min']:.3f}-{r['slice_max']:.3f}"
+    )
 
 
 if __name__ == "__main__":
