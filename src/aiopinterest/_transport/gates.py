@@ -25,6 +25,7 @@ class _Gate:
         "client_interval",
         "last_slot",
         "limit_header",
+        "open",
         "pace_above",
         "paced_interval",
     )
@@ -38,6 +39,9 @@ class _Gate:
         self.last_slot = -math.inf
         self.client_interval = client_interval
         self.paced_interval = 0.0
+        # No block and no spacing in effect: a request passes without the clock being read. Cleared by whatever
+        # brakes the category, set again by the first request that finds every brake released.
+        self.open = client_interval <= 0
 
     @property
     def interval(self) -> float:
@@ -83,8 +87,11 @@ class RateLimitGates:
     def pass_now(self, category: str) -> bool:
         """Let a request through at once if its gate is open and unpaced (the hot path, without a coroutine)."""
         gate = self._gates[category]
+        if gate.open:
+            return True
         now = self._clock.monotonic()
         if gate.blocked_until <= now and gate.client_interval <= 0 and gate.paced_interval <= 0:
+            gate.open = True
             gate.last_slot = now
             return True
         return False
@@ -111,6 +118,7 @@ class RateLimitGates:
         """Hold every request of the category for ``seconds`` (extends, never shortens, a block in effect)."""
         gate = self._gates[category]
         gate.blocked_until = max(gate.blocked_until, self._clock.monotonic() + seconds)
+        gate.open = False
 
     def observe(self, category: str, headers: Mapping[str, str]) -> None:
         """Adjust pacing from a response's ``X-RateLimit-*`` headers."""
@@ -138,6 +146,10 @@ class RateLimitGates:
                 self.block(category, horizon)
             return
         gate.paced_interval = 0.0 if horizon is None else horizon / remaining
+        if gate.paced_interval > 0 and gate.open:
+            # Spacing counts from now: requests let through while the gate was open did not note their time.
+            gate.open = False
+            gate.last_slot = self._clock.monotonic()
 
     def blocked_for(self, category: str) -> float:
         """Seconds until the category's block (after a 429) ends; 0 when it is open."""

@@ -509,7 +509,10 @@ class Transport:
                 partial(self._finish_stream, request, event, counters, attempt, started),
             )
         duration = time.perf_counter() - started if timed else None
-        self._record_response(request, counters, attempt, response, len(response.content), duration)
+        if duration is None and response.status < 429:
+            counters.bytes_received += len(response.content)  # all there is to record: no status counter, no line
+        else:
+            self._record_response(request, counters, attempt, response, len(response.content), duration)
         if event is not None and duration is not None:
             await self.hooks.emit_response(
                 ResponseEvent(
