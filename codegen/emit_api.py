@@ -241,10 +241,11 @@ class _Method:
             args.append("path={" + ", ".join(f'"{n}": {n}' for n in path_args) + "}")
         if query_args:
             args.append("query={" + ", ".join(f'"{n}": {n}' for n in query_args) + "}")
-        if op.body:
-            args.append("body=body")
         if body_fields:
-            args.append("fields={" + ", ".join(f'"{n}": {n}' for n in body_fields) + "}")
+            fields = "{" + ", ".join(f'"{n}": {n}' for n in body_fields) + "}"
+            args.append(f"body=self._body(ops.{op.constant}, body, {fields})")
+        elif op.body:
+            args.append("body=body")
         args.append("options=options")
         lines.append(f"        return {call}(")
         lines.extend(f"            {a}," for a in args)
