@@ -692,15 +692,18 @@ class AdGroupsResource(Resource):
             ops.AD_GROUPS_AUDIENCE_SIZING,
             AdGroupAudienceSizingResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={
-                "auto_targeting_enabled": auto_targeting_enabled,
-                "creative_types": creative_types,
-                "keywords": keywords,
-                "placement_group": placement_group,
-                "product_group_ids": product_group_ids,
-                "targeting_spec": targeting_spec,
-            },
+            body=self._body(
+                ops.AD_GROUPS_AUDIENCE_SIZING,
+                body,
+                {
+                    "auto_targeting_enabled": auto_targeting_enabled,
+                    "creative_types": creative_types,
+                    "keywords": keywords,
+                    "placement_group": placement_group,
+                    "product_group_ids": product_group_ids,
+                    "targeting_spec": targeting_spec,
+                },
+            ),
             options=options,
         )
 
@@ -765,7 +768,10 @@ class AdGroupsResource(Resource):
             ops.AD_GROUPS_BID_FLOOR_GET,
             BidFloor,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"bid_floor_specs": bid_floor_specs, "targeting_spec": targeting_spec},
+            body=self._body(
+                ops.AD_GROUPS_BID_FLOOR_GET,
+                body,
+                {"bid_floor_specs": bid_floor_specs, "targeting_spec": targeting_spec},
+            ),
             options=options,
         )

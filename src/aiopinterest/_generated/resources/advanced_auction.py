@@ -62,8 +62,9 @@ class AdvancedAuctionResource(Resource):
             ops.ADVANCED_AUCTION_ITEMS_GET_POST,
             AdvancedAuctionItems,
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"catalog_id": catalog_id, "items": items},
+            body=self._body(
+                ops.ADVANCED_AUCTION_ITEMS_GET_POST, body, {"catalog_id": catalog_id, "items": items}
+            ),
             options=options,
         )
 
@@ -110,7 +111,8 @@ class AdvancedAuctionResource(Resource):
             ops.ADVANCED_AUCTION_ITEMS_SUBMIT_POST,
             AdvancedAuctionProcessedItems,
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"catalog_id": catalog_id, "items": items},
+            body=self._body(
+                ops.ADVANCED_AUCTION_ITEMS_SUBMIT_POST, body, {"catalog_id": catalog_id, "items": items}
+            ),
             options=options,
         )

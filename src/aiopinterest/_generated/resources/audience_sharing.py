@@ -100,12 +100,15 @@ class AudienceSharingResource(Resource):
             ops.AUDIENCE_SHARING_UPDATE_AD_ACCOUNT_TO_AD_ACCOUNT_SHARED_AUDIENCE,
             SharedAudienceResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={
-                "audience_id": audience_id,
-                "operation_type": operation_type,
-                "recipient_account_ids": recipient_account_ids,
-            },
+            body=self._body(
+                ops.AUDIENCE_SHARING_UPDATE_AD_ACCOUNT_TO_AD_ACCOUNT_SHARED_AUDIENCE,
+                body,
+                {
+                    "audience_id": audience_id,
+                    "operation_type": operation_type,
+                    "recipient_account_ids": recipient_account_ids,
+                },
+            ),
             options=options,
         )
 
@@ -141,12 +144,15 @@ class AudienceSharingResource(Resource):
             ops.AUDIENCE_SHARING_UPDATE_AD_ACCOUNT_TO_BUSINESS_SHARED_AUDIENCE,
             BusinessSharedAudienceResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={
-                "audience_id": audience_id,
-                "operation_type": operation_type,
-                "recipient_business_ids": recipient_business_ids,
-            },
+            body=self._body(
+                ops.AUDIENCE_SHARING_UPDATE_AD_ACCOUNT_TO_BUSINESS_SHARED_AUDIENCE,
+                body,
+                {
+                    "audience_id": audience_id,
+                    "operation_type": operation_type,
+                    "recipient_business_ids": recipient_business_ids,
+                },
+            ),
             options=options,
         )
 
@@ -256,12 +262,15 @@ class AudienceSharingResource(Resource):
             ops.AUDIENCE_SHARING_UPDATE_BUSINESS_TO_AD_ACCOUNT_SHARED_AUDIENCE,
             SharedAudienceResponse,
             path={"business_id": business_id},
-            body=body,
-            fields={
-                "audience_id": audience_id,
-                "operation_type": operation_type,
-                "recipient_account_ids": recipient_account_ids,
-            },
+            body=self._body(
+                ops.AUDIENCE_SHARING_UPDATE_BUSINESS_TO_AD_ACCOUNT_SHARED_AUDIENCE,
+                body,
+                {
+                    "audience_id": audience_id,
+                    "operation_type": operation_type,
+                    "recipient_account_ids": recipient_account_ids,
+                },
+            ),
             options=options,
         )
 
@@ -297,11 +306,14 @@ class AudienceSharingResource(Resource):
             ops.AUDIENCE_SHARING_UPDATE_BUSINESS_TO_BUSINESS_SHARED_AUDIENCE,
             BusinessSharedAudienceResponse,
             path={"business_id": business_id},
-            body=body,
-            fields={
-                "audience_id": audience_id,
-                "operation_type": operation_type,
-                "recipient_business_ids": recipient_business_ids,
-            },
+            body=self._body(
+                ops.AUDIENCE_SHARING_UPDATE_BUSINESS_TO_BUSINESS_SHARED_AUDIENCE,
+                body,
+                {
+                    "audience_id": audience_id,
+                    "operation_type": operation_type,
+                    "recipient_business_ids": recipient_business_ids,
+                },
+            ),
             options=options,
         )

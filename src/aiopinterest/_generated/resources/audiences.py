@@ -98,8 +98,11 @@ class AudiencesResource(Resource):
             ops.AUDIENCES_CREATE,
             Audience,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"name": name, "rule": rule, "audience_type": audience_type, "description": description},
+            body=self._body(
+                ops.AUDIENCES_CREATE,
+                body,
+                {"name": name, "rule": rule, "audience_type": audience_type, "description": description},
+            ),
             options=options,
         )
 
@@ -162,7 +165,10 @@ class AudiencesResource(Resource):
             ops.AUDIENCES_UPDATE,
             Audience,
             path={"ad_account_id": ad_account_id, "audience_id": audience_id},
-            body=body,
-            fields={"name": name, "rule": rule, "description": description, "operation_type": operation_type},
+            body=self._body(
+                ops.AUDIENCES_UPDATE,
+                body,
+                {"name": name, "rule": rule, "description": description, "operation_type": operation_type},
+            ),
             options=options,
         )

@@ -101,8 +101,11 @@ class BoardsResource(Resource):
             ops.BOARDS_CREATE,
             Board,
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"description": description, "is_ads_only": is_ads_only, "name": name, "privacy": privacy},
+            body=self._body(
+                ops.BOARDS_CREATE,
+                body,
+                {"description": description, "is_ads_only": is_ads_only, "name": name, "privacy": privacy},
+            ),
             options=options,
         )
 
@@ -168,8 +171,9 @@ class BoardsResource(Resource):
             BoardWithUpdatePrivacy,
             path={"board_id": board_id},
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"description": description, "name": name, "privacy": privacy},
+            body=self._body(
+                ops.BOARDS_UPDATE, body, {"description": description, "name": name, "privacy": privacy}
+            ),
             options=options,
         )
 
@@ -311,8 +315,7 @@ class BoardsResource(Resource):
             BoardSection,
             path={"board_id": board_id},
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"name": name},
+            body=self._body(ops.BOARDS_SECTIONS_CREATE, body, {"name": name}),
             options=options,
         )
 
@@ -349,8 +352,7 @@ class BoardsResource(Resource):
             BoardSection,
             path={"board_id": board_id, "section_id": section_id},
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"name": name},
+            body=self._body(ops.BOARDS_SECTIONS_UPDATE, body, {"name": name}),
             options=options,
         )
 

@@ -66,14 +66,17 @@ class BulkResource(Resource):
             ops.BULK_DOWNLOAD_CREATE,
             BulkDownloadResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={
-                "campaign_filter": campaign_filter,
-                "entity_ids": entity_ids,
-                "entity_types": entity_types,
-                "output_format": output_format,
-                "updated_since": updated_since,
-            },
+            body=self._body(
+                ops.BULK_DOWNLOAD_CREATE,
+                body,
+                {
+                    "campaign_filter": campaign_filter,
+                    "entity_ids": entity_ids,
+                    "entity_types": entity_types,
+                    "output_format": output_format,
+                    "updated_since": updated_since,
+                },
+            ),
             options=options,
         )
 
@@ -106,8 +109,7 @@ class BulkResource(Resource):
             ops.BULK_UPSERT_CREATE,
             BulkUpsertResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"create": create, "update": update},
+            body=self._body(ops.BULK_UPSERT_CREATE, body, {"create": create, "update": update}),
             options=options,
         )
 

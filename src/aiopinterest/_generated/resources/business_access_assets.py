@@ -242,8 +242,9 @@ class BusinessAccessAssetsResource(Resource):
             ops.BUSINESS_ACCESS_ASSETS_BUSINESS_MEMBERS_ASSET_ACCESS_UPDATE,
             UpdateMemberAssetsResultsResponseArray,
             path={"business_id": business_id},
-            body=body,
-            fields={"accesses": accesses},
+            body=self._body(
+                ops.BUSINESS_ACCESS_ASSETS_BUSINESS_MEMBERS_ASSET_ACCESS_UPDATE, body, {"accesses": accesses}
+            ),
             options=options,
         )
 
@@ -276,8 +277,9 @@ class BusinessAccessAssetsResource(Resource):
             ops.BUSINESS_ACCESS_ASSETS_BUSINESS_MEMBERS_ASSET_ACCESS_DELETE,
             DeleteMemberAccessResultsResponseArray,
             path={"business_id": business_id},
-            body=body,
-            fields={"accesses": accesses},
+            body=self._body(
+                ops.BUSINESS_ACCESS_ASSETS_BUSINESS_MEMBERS_ASSET_ACCESS_DELETE, body, {"accesses": accesses}
+            ),
             options=options,
         )
 
@@ -313,8 +315,11 @@ class BusinessAccessAssetsResource(Resource):
             ops.BUSINESS_ACCESS_ASSETS_UPDATE_PARTNER_ASSET_ACCESS_HANDLER_IMPL,
             UpdatePartnerAssetsResultsResponseArray,
             path={"business_id": business_id},
-            body=body,
-            fields={"accesses": accesses},
+            body=self._body(
+                ops.BUSINESS_ACCESS_ASSETS_UPDATE_PARTNER_ASSET_ACCESS_HANDLER_IMPL,
+                body,
+                {"accesses": accesses},
+            ),
             options=options,
         )
 
@@ -345,8 +350,11 @@ class BusinessAccessAssetsResource(Resource):
             ops.BUSINESS_ACCESS_ASSETS_DELETE_PARTNER_ASSET_ACCESS_HANDLER_IMPL,
             DeletePartnerAssetsResultsResponseArray,
             path={"business_id": business_id},
-            body=body,
-            fields={"accesses": accesses},
+            body=self._body(
+                ops.BUSINESS_ACCESS_ASSETS_DELETE_PARTNER_ASSET_ACCESS_HANDLER_IMPL,
+                body,
+                {"accesses": accesses},
+            ),
             options=options,
         )
 
@@ -427,12 +435,15 @@ class BusinessAccessAssetsResource(Resource):
             ops.BUSINESS_ACCESS_ASSETS_ASSET_GROUP_CREATE,
             CreateAssetGroupResponse,
             path={"business_id": business_id},
-            body=body,
-            fields={
-                "asset_group_description": asset_group_description,
-                "asset_group_name": asset_group_name,
-                "asset_group_types": asset_group_types,
-            },
+            body=self._body(
+                ops.BUSINESS_ACCESS_ASSETS_ASSET_GROUP_CREATE,
+                body,
+                {
+                    "asset_group_description": asset_group_description,
+                    "asset_group_name": asset_group_name,
+                    "asset_group_types": asset_group_types,
+                },
+            ),
             options=options,
         )
 
@@ -462,8 +473,11 @@ class BusinessAccessAssetsResource(Resource):
             ops.BUSINESS_ACCESS_ASSETS_ASSET_GROUP_UPDATE,
             UpdateAssetGroupResponse,
             path={"business_id": business_id},
-            body=body,
-            fields={"asset_groups_to_update": asset_groups_to_update},
+            body=self._body(
+                ops.BUSINESS_ACCESS_ASSETS_ASSET_GROUP_UPDATE,
+                body,
+                {"asset_groups_to_update": asset_groups_to_update},
+            ),
             options=options,
         )
 
@@ -492,7 +506,10 @@ class BusinessAccessAssetsResource(Resource):
             ops.BUSINESS_ACCESS_ASSETS_ASSET_GROUP_DELETE,
             DeleteAssetGroupResponse,
             path={"business_id": business_id},
-            body=body,
-            fields={"asset_groups_to_delete": asset_groups_to_delete},
+            body=self._body(
+                ops.BUSINESS_ACCESS_ASSETS_ASSET_GROUP_DELETE,
+                body,
+                {"asset_groups_to_delete": asset_groups_to_delete},
+            ),
             options=options,
         )

@@ -57,8 +57,9 @@ class BusinessAccessInviteResource(Resource):
         return await self._request(
             ops.BUSINESS_ACCESS_INVITE_RESPOND_BUSINESS_ACCESS_INVITES,
             RespondToInvitesResponseArray,
-            body=body,
-            fields={"invites": invites},
+            body=self._body(
+                ops.BUSINESS_ACCESS_INVITE_RESPOND_BUSINESS_ACCESS_INVITES, body, {"invites": invites}
+            ),
             options=options,
         )
 
@@ -98,8 +99,7 @@ class BusinessAccessInviteResource(Resource):
             ops.BUSINESS_ACCESS_INVITE_CREATE_ASSET_INVITES,
             UpdateInvitesResultsResponseArray,
             path={"business_id": business_id},
-            body=body,
-            fields={"invites": invites},
+            body=self._body(ops.BUSINESS_ACCESS_INVITE_CREATE_ASSET_INVITES, body, {"invites": invites}),
             options=options,
         )
 
@@ -131,8 +131,11 @@ class BusinessAccessInviteResource(Resource):
             ops.BUSINESS_ACCESS_INVITE_ASSET_ACCESS_REQUESTS_CREATE,
             CreateAssetAccessRequestResponse,
             path={"business_id": business_id},
-            body=body,
-            fields={"asset_requests": asset_requests},
+            body=self._body(
+                ops.BUSINESS_ACCESS_INVITE_ASSET_ACCESS_REQUESTS_CREATE,
+                body,
+                {"asset_requests": asset_requests},
+            ),
             options=options,
         )
 
@@ -219,13 +222,16 @@ class BusinessAccessInviteResource(Resource):
             ops.BUSINESS_ACCESS_INVITE_CREATE_MEMBERSHIP_OR_PARTNERSHIP_INVITES,
             CreateInvitesResultsResponseArray,
             path={"business_id": business_id},
-            body=body,
-            fields={
-                "business_role": business_role,
-                "invite_type": invite_type,
-                "members": members,
-                "partners": partners,
-            },
+            body=self._body(
+                ops.BUSINESS_ACCESS_INVITE_CREATE_MEMBERSHIP_OR_PARTNERSHIP_INVITES,
+                body,
+                {
+                    "business_role": business_role,
+                    "invite_type": invite_type,
+                    "members": members,
+                    "partners": partners,
+                },
+            ),
             options=options,
         )
 
@@ -254,7 +260,8 @@ class BusinessAccessInviteResource(Resource):
             ops.BUSINESS_ACCESS_INVITE_CANCEL_INVITES_OR_REQUESTS,
             DeleteInvitesResultsResponseArray,
             path={"business_id": business_id},
-            body=body,
-            fields={"invite_ids": invite_ids},
+            body=self._body(
+                ops.BUSINESS_ACCESS_INVITE_CANCEL_INVITES_OR_REQUESTS, body, {"invite_ids": invite_ids}
+            ),
             options=options,
         )

@@ -92,8 +92,7 @@ class BusinessAccessRelationshipsResource(Resource):
             ops.BUSINESS_ACCESS_RELATIONSHIPS_SYSTEM_USER_UPDATE,
             type(None),
             path={"business_id": business_id, "system_user_id": system_user_id},
-            body=body,
-            fields={"name": name},
+            body=self._body(ops.BUSINESS_ACCESS_RELATIONSHIPS_SYSTEM_USER_UPDATE, body, {"name": name}),
             options=options,
         )
 
@@ -199,8 +198,9 @@ class BusinessAccessRelationshipsResource(Resource):
             ops.BUSINESS_ACCESS_RELATIONSHIPS_DELETE_BUSINESS_MEMBERSHIP,
             DeletedMembersResponse,
             path={"business_id": business_id},
-            body=body,
-            fields={"members": members},
+            body=self._body(
+                ops.BUSINESS_ACCESS_RELATIONSHIPS_DELETE_BUSINESS_MEMBERSHIP, body, {"members": members}
+            ),
             options=options,
         )
 
@@ -282,8 +282,11 @@ class BusinessAccessRelationshipsResource(Resource):
             ops.BUSINESS_ACCESS_RELATIONSHIPS_DELETE_BUSINESS_PARTNERS,
             DeletePartnersResponse,
             path={"business_id": business_id},
-            body=body,
-            fields={"partner_ids": partner_ids, "partner_type": partner_type},
+            body=self._body(
+                ops.BUSINESS_ACCESS_RELATIONSHIPS_DELETE_BUSINESS_PARTNERS,
+                body,
+                {"partner_ids": partner_ids, "partner_type": partner_type},
+            ),
             options=options,
         )
 
@@ -327,15 +330,18 @@ class BusinessAccessRelationshipsResource(Resource):
             ops.BUSINESS_ACCESS_RELATIONSHIPS_BRAND_ACCOUNTS_CREATE,
             BusinessAccessRelationshipsBrandAccountsCreateResponse,
             path={"business_hierarchy_id": business_hierarchy_id},
-            body=body,
-            fields={
-                "name": name,
-                "username": username,
-                "country": country,
-                "about": about,
-                "website": website,
-                "profile_image": profile_image,
-            },
+            body=self._body(
+                ops.BUSINESS_ACCESS_RELATIONSHIPS_BRAND_ACCOUNTS_CREATE,
+                body,
+                {
+                    "name": name,
+                    "username": username,
+                    "country": country,
+                    "about": about,
+                    "website": website,
+                    "profile_image": profile_image,
+                },
+            ),
             options=options,
         )
 
@@ -381,14 +387,17 @@ class BusinessAccessRelationshipsResource(Resource):
             ops.BUSINESS_ACCESS_RELATIONSHIPS_BRAND_ACCOUNTS_UPDATE,
             BusinessAccessRelationshipsBrandAccountsUpdateResponse,
             path={"business_hierarchy_id": business_hierarchy_id, "brand_account_id": brand_account_id},
-            body=body,
-            fields={
-                "name": name,
-                "username": username,
-                "country": country,
-                "about": about,
-                "website": website,
-                "profile_image": profile_image,
-            },
+            body=self._body(
+                ops.BUSINESS_ACCESS_RELATIONSHIPS_BRAND_ACCOUNTS_UPDATE,
+                body,
+                {
+                    "name": name,
+                    "username": username,
+                    "country": country,
+                    "about": about,
+                    "website": website,
+                    "profile_image": profile_image,
+                },
+            ),
             options=options,
         )

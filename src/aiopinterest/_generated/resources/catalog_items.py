@@ -74,8 +74,11 @@ class CatalogItemsResource(Resource):
             ops.CATALOG_ITEMS_ITEMS_POST,
             CatalogsItems,
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"country": country, "filters": filters, "language": language},
+            body=self._body(
+                ops.CATALOG_ITEMS_ITEMS_POST,
+                body,
+                {"country": country, "filters": filters, "language": language},
+            ),
             options=options,
         )
 

@@ -94,8 +94,7 @@ class CatalogsResource(Resource):
             ops.CATALOGS_CREATE,
             Catalog,
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"catalog_type": catalog_type, "name": name},
+            body=self._body(ops.CATALOGS_CREATE, body, {"catalog_type": catalog_type, "name": name}),
             options=options,
         )
 

@@ -61,7 +61,6 @@ class ConversionEventsResource(Resource):
             ConversionApiResponse,
             path={"ad_account_id": ad_account_id},
             query={"test": test},
-            body=body,
-            fields={"data": data},
+            body=self._body(ops.CONVERSION_EVENTS_EVENTS_CREATE, body, {"data": data}),
             options=options,
         )

@@ -98,18 +98,21 @@ class ConversionTagsResource(Resource):
             ops.CONVERSION_TAGS_CREATE,
             ConversionTag,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={
-                "aem_db_enabled": aem_db_enabled,
-                "aem_enabled": aem_enabled,
-                "aem_external_id_enabled": aem_external_id_enabled,
-                "aem_fnln_enabled": aem_fnln_enabled,
-                "aem_ge_enabled": aem_ge_enabled,
-                "aem_loc_enabled": aem_loc_enabled,
-                "aem_ph_enabled": aem_ph_enabled,
-                "md_frequency": md_frequency,
-                "name": name,
-            },
+            body=self._body(
+                ops.CONVERSION_TAGS_CREATE,
+                body,
+                {
+                    "aem_db_enabled": aem_db_enabled,
+                    "aem_enabled": aem_enabled,
+                    "aem_external_id_enabled": aem_external_id_enabled,
+                    "aem_fnln_enabled": aem_fnln_enabled,
+                    "aem_ge_enabled": aem_ge_enabled,
+                    "aem_loc_enabled": aem_loc_enabled,
+                    "aem_ph_enabled": aem_ph_enabled,
+                    "md_frequency": md_frequency,
+                    "name": name,
+                },
+            ),
             options=options,
         )
 

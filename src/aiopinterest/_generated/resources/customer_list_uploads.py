@@ -58,8 +58,9 @@ class CustomerListUploadsResource(Resource):
             ops.CUSTOMER_LIST_UPLOADS_CREATE,
             CustomerListUploadCreateResponse,
             path={"ad_account_id": ad_account_id, "customer_list_id": customer_list_id},
-            body=body,
-            fields={"operation": operation, "total_parts": total_parts},
+            body=self._body(
+                ops.CUSTOMER_LIST_UPLOADS_CREATE, body, {"operation": operation, "total_parts": total_parts}
+            ),
             options=options,
         )
 

@@ -97,8 +97,9 @@ class CustomerListsResource(Resource):
             ops.CUSTOMER_LISTS_CREATE,
             CustomerList,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"list_type": list_type, "name": name, "records": records},
+            body=self._body(
+                ops.CUSTOMER_LISTS_CREATE, body, {"list_type": list_type, "name": name, "records": records}
+            ),
             options=options,
         )
 
@@ -162,7 +163,8 @@ class CustomerListsResource(Resource):
             ops.CUSTOMER_LISTS_UPDATE,
             CustomerList,
             path={"ad_account_id": ad_account_id, "customer_list_id": customer_list_id},
-            body=body,
-            fields={"operation_type": operation_type, "records": records},
+            body=self._body(
+                ops.CUSTOMER_LISTS_UPDATE, body, {"operation_type": operation_type, "records": records}
+            ),
             options=options,
         )

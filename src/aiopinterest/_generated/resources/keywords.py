@@ -123,8 +123,7 @@ class KeywordsResource(Resource):
             ops.KEYWORDS_CREATE,
             KeywordsResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"keywords": keywords, "parent_id": parent_id},
+            body=self._body(ops.KEYWORDS_CREATE, body, {"keywords": keywords, "parent_id": parent_id}),
             options=options,
         )
 
@@ -154,8 +153,7 @@ class KeywordsResource(Resource):
             ops.KEYWORDS_UPDATE,
             KeywordsResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"keywords": keywords},
+            body=self._body(ops.KEYWORDS_UPDATE, body, {"keywords": keywords}),
             options=options,
         )
 

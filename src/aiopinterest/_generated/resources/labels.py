@@ -102,8 +102,7 @@ class LabelsResource(Resource):
             ops.LABELS_CREATE,
             LabelsResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"labels": labels, "parent_id": parent_id},
+            body=self._body(ops.LABELS_CREATE, body, {"labels": labels, "parent_id": parent_id}),
             options=options,
         )
 
@@ -134,7 +133,6 @@ class LabelsResource(Resource):
             ops.LABELS_UPDATE,
             LabelsResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"labels": labels},
+            body=self._body(ops.LABELS_UPDATE, body, {"labels": labels}),
             options=options,
         )

@@ -91,14 +91,17 @@ class LeadAdsResource(Resource):
             ops.LEAD_ADS_AD_ACCOUNTS_SUBSCRIPTIONS_POST,
             LeadSubscription,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={
-                "lead_form_id": lead_form_id,
-                "webhook_url": webhook_url,
-                "partner_access_token": partner_access_token,
-                "partner_metadata": partner_metadata,
-                "partner_refresh_token": partner_refresh_token,
-            },
+            body=self._body(
+                ops.LEAD_ADS_AD_ACCOUNTS_SUBSCRIPTIONS_POST,
+                body,
+                {
+                    "lead_form_id": lead_form_id,
+                    "webhook_url": webhook_url,
+                    "partner_access_token": partner_access_token,
+                    "partner_metadata": partner_metadata,
+                    "partner_refresh_token": partner_refresh_token,
+                },
+            ),
             options=options,
         )
 

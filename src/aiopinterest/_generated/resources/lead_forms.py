@@ -188,7 +188,6 @@ class LeadFormsResource(Resource):
             ops.LEAD_FORMS_TEST_CREATE,
             LeadFormTestResponse,
             path={"ad_account_id": ad_account_id, "lead_form_id": lead_form_id},
-            body=body,
-            fields={"answers": answers},
+            body=self._body(ops.LEAD_FORMS_TEST_CREATE, body, {"answers": answers}),
             options=options,
         )

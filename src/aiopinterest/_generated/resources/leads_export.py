@@ -58,8 +58,11 @@ class LeadsExportResource(Resource):
             ops.LEADS_EXPORT_CREATE,
             LeadsExportCreateResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"ad_id": ad_id, "end_date": end_date, "start_date": start_date},
+            body=self._body(
+                ops.LEADS_EXPORT_CREATE,
+                body,
+                {"ad_id": ad_id, "end_date": end_date, "start_date": start_date},
+            ),
             options=options,
         )
 

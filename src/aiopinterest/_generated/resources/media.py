@@ -79,8 +79,7 @@ class MediaResource(Resource):
         return await self._request(
             ops.MEDIA_CREATE,
             MediaUpload,
-            body=body,
-            fields={"media_type": media_type},
+            body=self._body(ops.MEDIA_CREATE, body, {"media_type": media_type}),
             options=options,
         )
 

@@ -73,8 +73,7 @@ class OauthResource(Resource):
         return await self._request(
             ops.OAUTH_TOKEN,
             OauthAccessTokenResponse,
-            body=body,
-            fields={"grant_type": grant_type},
+            body=self._body(ops.OAUTH_TOKEN, body, {"grant_type": grant_type}),
             options=options,
         )
 
@@ -102,7 +101,8 @@ class OauthResource(Resource):
         return await self._request(
             ops.OAUTH_TOKEN_REVOKE,
             type(None),
-            body=body,
-            fields={"token": token, "token_type_hint": token_type_hint},
+            body=self._body(
+                ops.OAUTH_TOKEN_REVOKE, body, {"token": token, "token_type_hint": token_type_hint}
+            ),
             options=options,
         )

@@ -153,19 +153,22 @@ class PinsResource(Resource):
             ops.PINS_CREATE,
             Pin,
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={
-                "alt_text": alt_text,
-                "board_id": board_id,
-                "board_section_id": board_section_id,
-                "description": description,
-                "dominant_color": dominant_color,
-                "link": link,
-                "media_source": media_source,
-                "parent_pin_id": parent_pin_id,
-                "sponsor_id": sponsor_id,
-                "title": title,
-            },
+            body=self._body(
+                ops.PINS_CREATE,
+                body,
+                {
+                    "alt_text": alt_text,
+                    "board_id": board_id,
+                    "board_section_id": board_section_id,
+                    "description": description,
+                    "dominant_color": dominant_color,
+                    "link": link,
+                    "media_source": media_source,
+                    "parent_pin_id": parent_pin_id,
+                    "sponsor_id": sponsor_id,
+                    "title": title,
+                },
+            ),
             options=options,
         )
 
@@ -253,16 +256,19 @@ class PinsResource(Resource):
             Pin,
             path={"pin_id": pin_id},
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={
-                "alt_text": alt_text,
-                "board_id": board_id,
-                "board_section_id": board_section_id,
-                "carousel_slots": carousel_slots,
-                "description": description,
-                "link": link,
-                "title": title,
-            },
+            body=self._body(
+                ops.PINS_UPDATE,
+                body,
+                {
+                    "alt_text": alt_text,
+                    "board_id": board_id,
+                    "board_section_id": board_section_id,
+                    "carousel_slots": carousel_slots,
+                    "description": description,
+                    "link": link,
+                    "title": title,
+                },
+            ),
             options=options,
         )
 
@@ -496,7 +502,8 @@ class PinsResource(Resource):
             Pin,
             path={"pin_id": pin_id},
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"board_id": board_id, "board_section_id": board_section_id},
+            body=self._body(
+                ops.PINS_SAVE, body, {"board_id": board_id, "board_section_id": board_section_id}
+            ),
             options=options,
         )

@@ -108,8 +108,11 @@ class ProductGroupPromotionsResource(Resource):
             ops.PRODUCT_GROUP_PROMOTIONS_CREATE,
             ProductGroupPromotionResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"ad_group_id": ad_group_id, "product_group_promotion": product_group_promotion},
+            body=self._body(
+                ops.PRODUCT_GROUP_PROMOTIONS_CREATE,
+                body,
+                {"ad_group_id": ad_group_id, "product_group_promotion": product_group_promotion},
+            ),
             options=options,
         )
 
@@ -140,8 +143,11 @@ class ProductGroupPromotionsResource(Resource):
             ops.PRODUCT_GROUP_PROMOTIONS_UPDATE,
             ProductGroupPromotionResponse,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"ad_group_id": ad_group_id, "product_group_promotion": product_group_promotion},
+            body=self._body(
+                ops.PRODUCT_GROUP_PROMOTIONS_UPDATE,
+                body,
+                {"ad_group_id": ad_group_id, "product_group_promotion": product_group_promotion},
+            ),
             options=options,
         )
 

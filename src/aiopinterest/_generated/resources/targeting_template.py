@@ -107,15 +107,18 @@ class TargetingTemplateResource(Resource):
             ops.TARGETING_TEMPLATE_CREATE,
             TargetingTemplateGetResponseData,
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={
-                "auto_targeting_enabled": auto_targeting_enabled,
-                "keywords": keywords,
-                "name": name,
-                "placement_group": placement_group,
-                "targeting_attributes": targeting_attributes,
-                "tracking_urls": tracking_urls,
-            },
+            body=self._body(
+                ops.TARGETING_TEMPLATE_CREATE,
+                body,
+                {
+                    "auto_targeting_enabled": auto_targeting_enabled,
+                    "keywords": keywords,
+                    "name": name,
+                    "placement_group": placement_group,
+                    "targeting_attributes": targeting_attributes,
+                    "tracking_urls": tracking_urls,
+                },
+            ),
             options=options,
         )
 
@@ -148,7 +151,10 @@ class TargetingTemplateResource(Resource):
             ops.TARGETING_TEMPLATE_UPDATE,
             type(None),
             path={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"id": id, "operation_type": operation_type, "targeting_attributes": targeting_attributes},
+            body=self._body(
+                ops.TARGETING_TEMPLATE_UPDATE,
+                body,
+                {"id": id, "operation_type": operation_type, "targeting_attributes": targeting_attributes},
+            ),
             options=options,
         )

@@ -474,8 +474,7 @@ class UserAccountResource(Resource):
             ops.USER_ACCOUNT_FOLLOW_USER_UPDATE,
             UserSummary,
             path={"username": username},
-            body=body,
-            fields={"auto_follow": auto_follow},
+            body=self._body(ops.USER_ACCOUNT_FOLLOW_USER_UPDATE, body, {"auto_follow": auto_follow}),
             options=options,
         )
 
@@ -532,8 +531,11 @@ class UserAccountResource(Resource):
             ops.USER_ACCOUNT_VERIFY_WEBSITE_UPDATE,
             UserWebsiteSummary,
             query={"ad_account_id": ad_account_id},
-            body=body,
-            fields={"verification_method": verification_method, "website": website},
+            body=self._body(
+                ops.USER_ACCOUNT_VERIFY_WEBSITE_UPDATE,
+                body,
+                {"verification_method": verification_method, "website": website},
+            ),
             options=options,
         )
 
