@@ -48,6 +48,11 @@ FULL = Scale(
     rounds=3,
     time_cap=5.0,
     companions=(
+        (
+            "Transport: client.pins.get against bare aiohttp, in alternating slices (issue 3)",
+            "transport_pins_get.py",
+            ("--calls", "20000", "--concurrency", "64"),
+        ),
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "7")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ()),
         (
@@ -70,6 +75,11 @@ QUICK = Scale(
     rounds=2,
     time_cap=2.0,
     companions=(
+        (
+            "Transport: client.pins.get against bare aiohttp, in alternating slices (issue 3)",
+            "transport_pins_get.py",
+            ("--calls", "2000", "--concurrency", "64", "--slice", "500"),
+        ),
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "2")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ("--quick",)),
         (

@@ -162,9 +162,10 @@ def _workload_get(results: Results, add: Any) -> None:
     count = max(run["operations"] for run in runs)
     add(
         f"{count:,} requests per client and concurrency (after a warm-up). Requests per second; ratio = "
-        "aiopinterest's throughput divided by the other client's (so > 1 means aiopinterest is faster). The row "
-        "at concurrency 64 is also the transport's benchmark (issue 3): `client.pins.get` against bare aiohttp + "
-        "`msgspec.json.decode` into the same struct.\n"
+        "aiopinterest's throughput divided by the other client's (so > 1 means aiopinterest is faster). Each run "
+        "is a process of its own; the transport's benchmark (issue 3), `client.pins.get` against bare aiohttp + "
+        "`msgspec.json.decode` into the same struct with both paths taking turns in one process, has its own "
+        "section below.\n"
     )
     add(
         "| concurrency | client | requests/s | aiopinterest ÷ client | vs the limit | seconds | peak RSS MB | rounds |"

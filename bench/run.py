@@ -197,7 +197,8 @@ def _profiles(scale: Scale, base_url: str) -> dict[str, Any]:
                     "base_url": base_url,
                     "count": count,
                     "concurrency": concurrency,
-                    "time_cap": scale.time_cap * 2,
+                    # Within the ten minutes: a profile needs proportions, not every request of the quarter.
+                    "time_cap": scale.time_cap,
                     "profile": str(path),
                 },
             )
