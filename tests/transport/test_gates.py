@@ -19,6 +19,19 @@ READ_A = operation("GET", category="cat_a")
 READ_B = operation("GET", category="cat_b", path="/other/{item_id}")
 
 
+def serve_budgets(server: ApiServer, *budgets: dict[str, str]) -> None:
+    """Answer GET /v5/items/{item_id} with an item and the next of ``budgets`` as its X-RateLimit-* headers (the
+    last one again once they run out)."""
+    left = list(budgets)
+
+    async def with_budget(request: web.Request) -> web.Response:
+        response = await json_item(request)
+        response.headers.update(left.pop(0) if len(left) > 1 else left[0])
+        return response
+
+    server.route("GET", "/v5/items/{item_id}", with_budget)
+
+
 async def test_a_429_pauses_its_category_only(server: ApiServer, make_client: MakeClient) -> None:
     clock = FakeClock(auto_advance=False)
     limited = {"first": True}
@@ -61,14 +74,9 @@ async def test_a_429_pauses_its_category_only(server: ApiServer, make_client: Ma
 async def test_pacing_spreads_the_remaining_budget_until_reset(
     server: ApiServer, make_client: MakeClient, clock: FakeClock
 ) -> None:
-    async def low_budget(request: web.Request) -> web.Response:
-        response = await json_item(request)
-        response.headers.update(
-            {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "5", "X-RateLimit-Reset": "10"}
-        )
-        return response
-
-    server.route("GET", "/v5/items/{item_id}", low_budget)
+    serve_budgets(
+        server, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "5", "X-RateLimit-Reset": "10"}
+    )
     client = await make_client()
 
     for n in range(3):
@@ -82,16 +90,13 @@ async def test_pacing_spreads_the_remaining_budget_until_reset(
 async def test_pacing_stops_when_the_budget_recovers(
     server: ApiServer, make_client: MakeClient, clock: FakeClock
 ) -> None:
-    remaining = iter(["5", "80", "80"])
-
-    async def recovering(request: web.Request) -> web.Response:
-        response = await json_item(request)
-        response.headers.update(
-            {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": next(remaining), "X-RateLimit-Reset": "10"}
-        )
-        return response
-
-    server.route("GET", "/v5/items/{item_id}", recovering)
+    serve_budgets(
+        server,
+        *(
+            {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": left, "X-RateLimit-Reset": "10"}
+            for left in ("5", "80")
+        ),
+    )
     client = await make_client()
 
     for n in range(3):
@@ -103,16 +108,13 @@ async def test_pacing_follows_a_changed_limit(
     server: ApiServer, make_client: MakeClient, clock: FakeClock
 ) -> None:
     # 50 left is ample of 100 (above 10%), scarce of 1000 (below 100): pacing must read the new limit.
-    limits = iter(["100", "1000", "1000"])
-
-    async def growing_limit(request: web.Request) -> web.Response:
-        response = await json_item(request)
-        response.headers.update(
-            {"X-RateLimit-Limit": next(limits), "X-RateLimit-Remaining": "50", "X-RateLimit-Reset": "10"}
-        )
-        return response
-
-    server.route("GET", "/v5/items/{item_id}", growing_limit)
+    serve_budgets(
+        server,
+        *(
+            {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": "50", "X-RateLimit-Reset": "10"}
+            for limit in ("100", "1000")
+        ),
+    )
     client = await make_client()
 
     for n in range(3):
@@ -123,12 +125,7 @@ async def test_pacing_follows_a_changed_limit(
 async def test_exhausted_budget_blocks_until_reset(
     server: ApiServer, make_client: MakeClient, clock: FakeClock
 ) -> None:
-    async def empty_budget(request: web.Request) -> web.Response:
-        response = await json_item(request)
-        response.headers.update({"X-RateLimit-Limit": "100;w=60", "X-RateLimit-Remaining": "0"})
-        return response
-
-    server.route("GET", "/v5/items/{item_id}", empty_budget)
+    serve_budgets(server, {"X-RateLimit-Limit": "100;w=60", "X-RateLimit-Remaining": "0"})
     client = await make_client()
 
     await client._request(READ_A, Item, path={"item_id": "1"})
@@ -137,14 +134,9 @@ async def test_exhausted_budget_blocks_until_reset(
 
 
 async def test_pacing_can_be_disabled(server: ApiServer, make_client: MakeClient, clock: FakeClock) -> None:
-    async def empty_budget(request: web.Request) -> web.Response:
-        response = await json_item(request)
-        response.headers.update(
-            {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9"}
-        )
-        return response
-
-    server.route("GET", "/v5/items/{item_id}", empty_budget)
+    serve_budgets(
+        server, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9"}
+    )
     client = await make_client(pace_below=None)
 
     await client._request(READ_A, Item, path={"item_id": "1"})
