@@ -46,7 +46,7 @@ FULL = Scale(
     decode_times=1_000,
     import_runs=5,
     rounds=3,
-    time_cap=5.0,
+    time_cap=3.5,
     companions=(
         (
             "Transport: client.pins.get against bare aiohttp, in alternating slices (issue 3)",
