@@ -273,6 +273,10 @@ async def test_metrics_count_bytes_and_sum_categories(server: ApiServer, make_cl
     total = client.metrics.total()
     assert total.requests == 2 and total.bytes_sent == 100
     assert set(client.metrics) == {"cat_a", "external"}
+    # Reading a category never used raises, and does not make it appear.
+    with pytest.raises(KeyError):
+        client.metrics["cat_b"]
+    assert "cat_b" not in client.metrics and len(client.metrics) == 2
 
 
 async def test_raw_request_can_return_error_statuses(server: ApiServer, make_client: MakeClient) -> None:
