@@ -510,7 +510,8 @@ class Transport:
             )
         duration = time.perf_counter() - started if timed else None
         if duration is None and response.status < 429:
-            counters.bytes_received += len(response.content)  # all there is to record: no status counter, no line
+            # All there is to record: no status counter, no DEBUG line.
+            counters.bytes_received += len(response.content)
         else:
             self._record_response(request, counters, attempt, response, len(response.content), duration)
         if event is not None and duration is not None:
