@@ -316,7 +316,7 @@ def _method(scale: Scale, add: Any) -> None:
         "`bench/.work/` (never committed); a page model `items: list[Pin]`, `bookmark: str | None`.\n"
         f"- Rounds and time cap: every client runs every workload {scale.rounds} times, the clients alternating, "
         "and the best round is reported. A run stops taking new work after "
-        f"{scale.time_cap:.0f} s and its throughput is computed over the work done (marked \\* in the tables): the "
+        f"{scale.time_cap:g} s and its throughput is computed over the work done (marked \\* in the tables): the "
         "slow clients' rate is steady well before that, and full counts for them would not fit the ten-minute "
         "budget.\n"
     )
