@@ -99,7 +99,15 @@ def test_ratelimit_state_reads_plain_and_draft_forms() -> None:
 
 @pytest.mark.parametrize(
     ("value", "number"),
-    [("100", 100.0), (" 7", 7.0), ("4.5", 4.5), ("100, 100;w=60", 100.0), ("soon", None), (None, None)],
+    [
+        ("100", 100.0),
+        (" 7", 7.0),
+        ("4.5", 4.5),
+        ("100, 100;w=60", 100.0),
+        ("soon", None),
+        ("\u00b2", None),  # a digit to str.isdigit(), not a number
+        (None, None),
+    ],
 )
 def test_header_numbers_in_every_form(value: str | None, number: float | None) -> None:
     assert header_number(value) == number

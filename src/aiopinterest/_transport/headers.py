@@ -81,7 +81,8 @@ def header_number(value: str | None) -> float | None:
     """The first number of a header value ("100", "100, 100;w=60", "4.5")."""
     if value is None:
         return None
-    if value.isdigit():
-        return float(value)  # the usual form, read without a regular expression
+    # The usual form, read without a regular expression. isdecimal, not isdigit: float() refuses a superscript "²".
+    if value.isdecimal():
+        return float(value)
     match = _LEADING_NUMBER.match(value)
     return float(match.group(1)) if match else None
