@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from .categories import ByCategory
 from .clock import Clock
 from .headers import RATELIMIT_LIMIT, RATELIMIT_REMAINING, header_number, ratelimit_state
 
@@ -54,21 +55,6 @@ class _Gate:
         return slot - now
 
 
-class _GatesByCategory(dict[str, _Gate]):
-    """A category's gate, made on first look-up: a plain subscript on the hot path, no method call."""
-
-    __slots__ = ("_per_second",)
-
-    def __init__(self, per_second: Mapping[str, float]) -> None:
-        super().__init__()
-        self._per_second = per_second
-
-    def __missing__(self, category: str) -> _Gate:
-        rate = self._per_second.get(category)
-        gate = self[category] = _Gate(1.0 / rate if rate else 0.0)
-        return gate
-
-
 class RateLimitGates:
     """The gates of one client, created on first use per category."""
 
@@ -82,7 +68,12 @@ class RateLimitGates:
                 )
         self._clock = clock
         self._pace_below = pace_below
-        self._gates = _GatesByCategory(dict(per_second or {}))
+        self._per_second = dict(per_second or {})
+        self._gates = ByCategory(self._new_gate)
+
+    def _new_gate(self, category: str) -> _Gate:
+        rate = self._per_second.get(category)
+        return _Gate(1.0 / rate if rate else 0.0)
 
     def pass_now(self, category: str) -> bool:
         """Let a request through at once if its gate is open and unpaced (the hot path, without a coroutine)."""

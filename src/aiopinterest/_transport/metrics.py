@@ -35,16 +35,6 @@ class CategoryMetrics:
         )
 
 
-class LiveCounters(dict[str, CategoryMetrics]):
-    """The transport's counters by category, made on first look-up: a plain subscript on the hot path."""
-
-    __slots__ = ()
-
-    def __missing__(self, category: str) -> CategoryMetrics:
-        counters = self[category] = CategoryMetrics()
-        return counters
-
-
 class Metrics(Mapping[str, CategoryMetrics]):
     """``client.metrics``: a read-only mapping from category to its live :class:`CategoryMetrics`.
 
@@ -55,7 +45,7 @@ class Metrics(Mapping[str, CategoryMetrics]):
 
     __slots__ = ("_categories",)
 
-    def __init__(self, live: LiveCounters) -> None:
+    def __init__(self, live: Mapping[str, CategoryMetrics]) -> None:
         self._categories = live
 
     def __getitem__(self, category: str) -> CategoryMetrics:

@@ -26,12 +26,13 @@ from yarl import URL
 from .._options import RawResponse
 from ..errors import APIError, RateLimitError, RequestTimeoutError, TransportError, error_class_for
 from .auth import Authenticator
+from .categories import ByCategory
 from .clock import Clock
 from .gates import RateLimitGates
 from .headers import requested_wait
 from .hooks import Hooks, RequestEvent, ResponseEvent
 from .http import Body, ProxySelector, Timeout, create_session, exchange
-from .metrics import CategoryMetrics, LiveCounters, Metrics
+from .metrics import CategoryMetrics, Metrics
 from .redact import redact_url
 from .retry import Failure, RetryPolicy
 
@@ -188,7 +189,8 @@ class Transport:
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
-        self._counters = LiveCounters()
+        # The live counters, made per category on first use; client.metrics reads them without making any.
+        self._counters = ByCategory(lambda _: CategoryMetrics())
         self.metrics = Metrics(self._counters)
         self.hooks = Hooks()
         self.retry = retry
