@@ -78,7 +78,7 @@ class ProxySelector:
         return self._explicit is not None or bool(self._environment)
 
     def for_url(self, url: URL) -> str | None:
-        if self._explicit is not None or not self._environment:
+        if self._explicit is not None:
             return self._explicit
         key = (url.scheme, url.host)
         if key not in self._by_host:
