@@ -53,6 +53,11 @@ FULL = Scale(
             "transport_pins_get.py",
             ("--calls", "20000", "--concurrency", "64"),
         ),
+        (
+            "Transport: CPU instructions per client.pins.get against bare aiohttp (issue 3)",
+            "instructions.py",
+            ("--calls", "2000"),
+        ),
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "7")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ()),
         (
@@ -79,6 +84,11 @@ QUICK = Scale(
             "Transport: client.pins.get against bare aiohttp, in alternating slices (issue 3)",
             "transport_pins_get.py",
             ("--calls", "2000", "--concurrency", "64", "--slice", "500"),
+        ),
+        (
+            "Transport: CPU instructions per client.pins.get against bare aiohttp (issue 3)",
+            "instructions.py",
+            ("--calls", "300"),
         ),
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "2")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ("--quick",)),
