@@ -31,8 +31,9 @@ class Timeout:
     total: the whole call, retries, backoff and rate-limit waits included; waiting for a concurrency slot
         (``max_concurrency``) is not counted.
     connect: establishing one connection (a failure here is safe to retry for any method).
-    attempt: one HTTP exchange, from connecting to the end of the body; a slow attempt is abandoned and, when the
-        retry policy allows (GET, DELETE, ...), tried again.
+    attempt: one HTTP exchange, from connecting to the end of the body (redirects included); a slow attempt is
+        abandoned and, when the retry policy allows (GET, DELETE, ...), tried again. Enforced by one timer for all
+        the attempts in flight (``deadlines.py``), not one per request.
     read: the longest silence while reading a response. Off by default: aiohttp re-arms this timer on every
         chunk received, which costs about a fifth of a small request's CPU time; ``attempt`` already catches a
         stalled server.
@@ -42,18 +43,29 @@ class Timeout:
     connect: float | None = 10.0
     attempt: float | None = 60.0
     read: float | None = None
-    # aiohttp's timeouts for an attempt that the call's total does not cut short: built once, not per request.
-    _uncapped: aiohttp.ClientTimeout = field(init=False, repr=False, compare=False)
+    # aiohttp's own timeouts (connect, read) for an attempt whose limit the transport enforces: built once.
+    _connect_and_read: aiohttp.ClientTimeout = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        uncapped = aiohttp.ClientTimeout(total=self.attempt, connect=self.connect, sock_read=self.read)
-        object.__setattr__(self, "_uncapped", uncapped)
+        timeouts = aiohttp.ClientTimeout(total=None, connect=self.connect, sock_read=self.read)
+        object.__setattr__(self, "_connect_and_read", timeouts)
 
-    def for_attempt(self, remaining: float) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for one attempt, given the seconds that remain of the call's total."""
-        if remaining == math.inf or (self.attempt is not None and remaining >= self.attempt):
-            return self._uncapped
-        return aiohttp.ClientTimeout(total=max(remaining, 0.0), connect=self.connect, sock_read=self.read)
+    def attempt_limit(self, remaining: float) -> float | None:
+        """Seconds one attempt may take, given the seconds that remain of the call's total (``None``: no limit)."""
+        if remaining == math.inf:
+            return self.attempt
+        remaining = max(remaining, 0.0)
+        return remaining if self.attempt is None else min(self.attempt, remaining)
+
+    def for_aiohttp(self, attempt_limit: float | None = None) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for one attempt: connect and read, and the whole attempt's limit when aiohttp must
+        enforce it (a streamed body, read by the caller after the transport has returned)."""
+        if attempt_limit is None:
+            return self._connect_and_read
+        # aiohttp reads a total of 0 as "no limit".
+        return aiohttp.ClientTimeout(
+            total=max(attempt_limit, 1e-6), connect=self.connect, sock_read=self.read
+        )
 
 
 class ProxySelector:

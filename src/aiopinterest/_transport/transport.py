@@ -8,6 +8,7 @@ so that the whole category waits once, other failures sleep per request.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import math
@@ -28,6 +29,7 @@ from ..errors import APIError, RateLimitError, RequestTimeoutError, TransportErr
 from .auth import Authenticator
 from .categories import ByCategory
 from .clock import Clock
+from .deadlines import AttemptDeadlines
 from .gates import RateLimitGates
 from .headers import requested_wait
 from .hooks import Hooks, RequestEvent, ResponseEvent
@@ -86,8 +88,8 @@ class _Budget(msgspec.Struct):
     def extend(self, seconds: float) -> None:
         self._deadline += seconds
 
-    def for_attempt(self) -> aiohttp.ClientTimeout:
-        return self.timeouts.for_attempt(self._deadline - time.monotonic())
+    def attempt_limit(self) -> float | None:
+        return self.timeouts.attempt_limit(self._deadline - time.monotonic())
 
     def exceeded(self) -> RequestTimeoutError:
         request = self._request
@@ -210,6 +212,7 @@ class Transport:
         self._closed = False
         self._max_concurrency = max_concurrency
         self._slots = anyio.Semaphore(max_concurrency)
+        self._deadlines = AttemptDeadlines()
         self._base_headers = {"User-Agent": user_agent, "Accept": "application/json"}
         self._bearer: tuple[str | None, dict[str, str]] = (None, {})
         auth.connect(self._post_token)
@@ -221,6 +224,7 @@ class Transport:
     async def close(self) -> None:
         """Close the session if the client created it; a session passed in by the caller stays open."""
         self._closed = True
+        self._deadlines.close()
         session, self._session = self._session, None
         if session is not None and self._owns_session:
             await session.close()
@@ -467,6 +471,9 @@ class Transport:
         # The duration is for hooks and the DEBUG line only: two clock reads spared on every other request.
         timed = stream or event is not None or logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if timed else 0.0
+        limit = budget.attempt_limit()
+        # A streamed body is read after we return: aiohttp's own timer covers that attempt.
+        deadline_task = None if stream or limit is None else self._deadlines.start(limit)
         try:
             response = await exchange(
                 session,
@@ -474,13 +481,23 @@ class Transport:
                 request.url,
                 headers=headers,
                 body=body,
-                timeouts=budget.for_attempt(),
+                timeouts=budget.timeouts.for_aiohttp(limit if stream else None),
                 proxies=self._proxies,
                 # Only a user's session can carry credentials of its own, to be kept to the API origin.
                 api_origin=None if self._owns_session else self._api_origin,
                 stream=stream,
             )
-        except TransportError as error:
+        except (TransportError, asyncio.CancelledError) as failure:
+            error: TransportError
+            if deadline_task is not None and self._deadlines.stop(deadline_task):
+                error = RequestTimeoutError(
+                    f"{request.method} {redact_url(request.url)}: no complete response within the attempt "
+                    f"timeout of {limit:g} s"
+                )
+            elif isinstance(failure, TransportError):
+                error = failure
+            else:
+                raise
             counters.transport_errors += 1
             if timed:  # always so when there is an event for the hooks
                 elapsed = time.perf_counter() - started
@@ -504,6 +521,12 @@ class Transport:
                         )
                     )
             return error
+        except BaseException:
+            if deadline_task is not None:
+                self._deadlines.stop(deadline_task)
+            raise
+        if deadline_task is not None:
+            self._deadlines.stop(deadline_task)
         if isinstance(response, aiohttp.ClientResponse):
             return StreamedResponse(
                 response,
