@@ -115,9 +115,12 @@ class RateLimitGates:
         """Adjust pacing from a response's ``X-RateLimit-*`` headers."""
         if self._pace_below is None:
             return
-        remaining = header_number(headers.get(RATELIMIT_REMAINING))
+        remaining_header = headers.get(RATELIMIT_REMAINING)
         limit_header = headers.get(RATELIMIT_LIMIT)
-        if remaining is None or limit_header is None:
+        if remaining_header is None or limit_header is None:
+            return
+        remaining = header_number(remaining_header)
+        if remaining is None:
             return
         gate = self._gates[category]
         if limit_header != gate.limit_header:

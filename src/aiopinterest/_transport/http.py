@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import math
 import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,13 +48,6 @@ class Timeout:
     def __post_init__(self) -> None:
         timeouts = aiohttp.ClientTimeout(total=None, connect=self.connect, sock_read=self.read)
         object.__setattr__(self, "_connect_and_read", timeouts)
-
-    def attempt_limit(self, remaining: float) -> float | None:
-        """Seconds one attempt may take, given the seconds that remain of the call's total (``None``: no limit)."""
-        if remaining == math.inf:
-            return self.attempt
-        remaining = max(remaining, 0.0)
-        return remaining if self.attempt is None else min(self.attempt, remaining)
 
     def for_aiohttp(self, attempt_limit: float | None = None) -> aiohttp.ClientTimeout:
         """aiohttp's timeouts for one attempt: connect and read, and the whole attempt's limit when aiohttp must

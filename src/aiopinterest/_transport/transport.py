@@ -89,7 +89,12 @@ class _Budget(msgspec.Struct):
         self._deadline += seconds
 
     def attempt_limit(self) -> float | None:
-        return self.timeouts.attempt_limit(self._deadline - time.monotonic())
+        """Seconds the next attempt may take: ``Timeout.attempt``, cut to what remains (``None``: no limit)."""
+        attempt = self.timeouts.attempt
+        if self._deadline == math.inf:
+            return attempt
+        remaining = max(self._deadline - time.monotonic(), 0.0)
+        return remaining if attempt is None or attempt > remaining else attempt
 
     def exceeded(self) -> RequestTimeoutError:
         request = self._request
@@ -465,7 +470,10 @@ class Transport:
             await self.hooks.emit_request(event)
             headers = self._with_credentials(event.headers, token, request)
         elif not request.headers and token is not None:
-            headers = self._bearer_headers(token)  # a GET's usual case: one dict per token, not per request
+            # A GET's usual case: one dict per token, not per request.
+            cached_token, headers = self._bearer
+            if cached_token != token:
+                headers = self._bearer_headers(token)
         else:
             headers = self._with_credentials(self._base_headers | request.headers, token, request)
         # The duration is for hooks and the DEBUG line only: two clock reads spared on every other request.
@@ -566,10 +574,8 @@ class Transport:
 
     def _bearer_headers(self, token: str) -> dict[str, str]:
         """The default headers with ``token``, kept while the token lasts (aiohttp copies, never changes, them)."""
-        cached_token, headers = self._bearer
-        if cached_token != token:
-            headers = {**self._base_headers, "Authorization": f"Bearer {token}"}
-            self._bearer = (token, headers)
+        headers = {**self._base_headers, "Authorization": f"Bearer {token}"}
+        self._bearer = (token, headers)
         return headers
 
     def _record_response(
