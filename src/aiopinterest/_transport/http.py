@@ -175,7 +175,7 @@ async def exchange(
                 timeout=timeouts,
                 proxy=None if proxies is None else proxies.for_url(url),
                 allow_redirects=False,
-                **(_NO_OPTIONS if api_origin is None else _foreign_host_options(session, url, api_origin)),
+                middlewares=None if api_origin is None else _credential_middlewares(session, url, api_origin),
             )
         except (aiohttp.ClientError, TimeoutError) as error:
             failure = _failure(error, method, url)
@@ -208,17 +208,20 @@ async def exchange(
     raise TransportError(f"more than {_MAX_REDIRECTS} redirects on {method} {redact_url(url)}")
 
 
-def _foreign_host_options(session: aiohttp.ClientSession, url: URL, api_origin: str) -> dict[str, Any]:
-    """Per-request aiohttp options that keep a user session's own credentials away from other hosts.
+def _credential_middlewares(
+    session: aiohttp.ClientSession, url: URL, api_origin: str
+) -> tuple[aiohttp.ClientMiddlewareType, ...] | None:
+    """The request middlewares that keep a user session's own credentials away from other hosts (``None``: the
+    session's own middlewares, as usual).
 
     aiohttp merges a session's default headers into every request and offers no way to remove one per
     request; a request middleware runs after the merge and can. (A request's middlewares replace the
     session's for that request: a session with default credentials should not have any to run elsewhere.)
     """
     if session.auth is None and "Authorization" not in session.headers:
-        return _NO_OPTIONS  # the common case: our own session carries nothing
+        return None  # the common case: the session carries nothing
     if str(url).startswith(api_origin):
-        return _NO_OPTIONS
+        return None
     return _WITHOUT_CREDENTIALS
 
 
@@ -230,8 +233,7 @@ async def _drop_authorization(
     return await handler(request)
 
 
-_NO_OPTIONS: dict[str, Any] = {}
-_WITHOUT_CREDENTIALS: dict[str, Any] = {"middlewares": (_drop_authorization,)}
+_WITHOUT_CREDENTIALS: tuple[aiohttp.ClientMiddlewareType, ...] = (_drop_authorization,)
 
 
 def _failure(error: aiohttp.ClientError | TimeoutError, method: str, url: URL) -> BaseException:
