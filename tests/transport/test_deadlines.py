@@ -162,3 +162,26 @@ async def test_closing_the_client_stops_its_timer(server: ApiServer, make_client
     assert client._transport._deadlines._timer is not None  # armed by the first attempt, for its deadline
     await client.close()
     assert client._transport._deadlines._timer is None
+
+
+def test_a_second_event_loop_gets_a_timer_of_its_own() -> None:
+    deadlines = AttemptDeadlines()
+
+    async def attempt(seconds: float) -> str:
+        task = deadlines.start(seconds)
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            if deadlines.stop(task):
+                return "timed out"
+            raise
+        deadlines.stop(task)
+        return "not cut off"
+
+    async def leave_a_timer_armed() -> None:
+        deadlines.stop(deadlines.start(0.01))
+
+    asyncio.run(leave_a_timer_armed())  # that loop closes with the timer still on it
+    # A later deadline than that dead timer's: it must be given a timer on this loop.
+    assert asyncio.run(attempt(0.2)) == "timed out"
+    deadlines.close()

@@ -35,7 +35,7 @@ class AttemptDeadlines:
             deadlines.stop(task)
     """
 
-    __slots__ = ("_expired", "_running", "_timer", "_wake_at")
+    __slots__ = ("_expired", "_loop", "_running", "_timer", "_wake_at")
 
     def __init__(self) -> None:
         # Task -> (deadline on time.monotonic, the task's pending cancellations when its attempt started).
@@ -44,12 +44,20 @@ class AttemptDeadlines:
         self._expired: dict[Task, int] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._wake_at = math.inf
+        # The loop of the last attempt: asyncio.current_task() without it asks for the running loop, which on
+        # CPython 3.11 costs a getpid() system call, about a microsecond, on every request.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self, seconds: float) -> Task:
         """Time the current task's attempt, which must end with :meth:`stop`; returns the task."""
-        task = asyncio.current_task()
-        if task is None:
-            raise RuntimeError("an attempt must run inside a task to be timed")
+        task = asyncio.current_task(self._loop) if self._loop is not None else None
+        if task is None:  # the first attempt, or one on another event loop than the last
+            task = asyncio.current_task()
+            if task is None:
+                raise RuntimeError("an attempt must run inside a task to be timed")
+            if task.get_loop() is not self._loop:
+                self.close()  # a timer on another loop would never fire here
+                self._loop = task.get_loop()
         at = time.monotonic() + seconds
         self._running[task] = (at, task.cancelling())
         if at < self._wake_at:
@@ -78,7 +86,8 @@ class AttemptDeadlines:
             self._timer.cancel()
         self._wake_at = at
         # call_later, not call_at: the loop's clock need not be time.monotonic() (uvloop keeps its own).
-        self._timer = asyncio.get_running_loop().call_later(max(at - time.monotonic(), 0.0), self._expire)
+        loop = self._loop or asyncio.get_running_loop()
+        self._timer = loop.call_later(max(at - time.monotonic(), 0.0), self._expire)
 
     def _expire(self) -> None:
         """Cancel every attempt past its deadline; set the timer for the earliest of the others."""
