@@ -11,7 +11,8 @@ from aiohttp import web
 
 from aiopinterest._client import Client
 from aiopinterest._transport.hooks import ResponseEvent
-from aiopinterest.errors import NotFoundError, TransportError
+from aiopinterest._transport.http import Timeout
+from aiopinterest.errors import NotFoundError, RequestTimeoutError, TransportError
 
 from .conftest import ApiServer, FakeClock, Item, json_item, operation
 
@@ -185,3 +186,25 @@ async def test_a_user_session_keeps_its_own_credentials_to_the_api_origin(
 async def test_the_clock_is_the_one_given(make_client: MakeClient, clock: FakeClock) -> None:
     client = await make_client()
     assert client.clock is clock
+
+
+async def test_a_streamed_body_that_stalls_is_cut_off_by_the_attempt_timeout(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    async def stalls_midway(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/csv"})
+        await response.prepare(request)
+        await response.write(PIECE)
+        await server.stalled()
+        return response
+
+    server.route("GET", "/files/stalls", stalls_midway)
+    client = await make_client(timeout=Timeout(attempt=0.1))
+
+    received = 0
+    with anyio.fail_after(10), pytest.raises(RequestTimeoutError, match="broke off after 10000 bytes"):
+        # The body is read after the transport has returned: the attempt's limit still holds over it.
+        async with client._stream_raw("GET", str(server.url("/files/stalls"))) as response:
+            async for chunk in response.iter_chunks():
+                received += len(chunk)
+    assert received == len(PIECE)
