@@ -33,6 +33,14 @@ async def dribble(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def first_piece(request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
+    """A response under way: its headers and the first piece of its body sent."""
+    response = web.StreamResponse(headers=headers)
+    await response.prepare(request)
+    await response.write(PIECE)
+    return response
+
+
 async def test_the_body_arrives_in_chunks_and_is_counted_on_close(
     server: ApiServer, make_client: MakeClient
 ) -> None:
@@ -112,9 +120,7 @@ async def test_a_body_that_breaks_off_raises_transport_error_and_is_not_retried(
     server: ApiServer, make_client: MakeClient
 ) -> None:
     async def cut_short(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Length": "100000"})
-        await response.prepare(request)
-        await response.write(PIECE)
+        response = await first_piece(request, {"Content-Length": "100000"})
         assert request.transport is not None
         request.transport.abort()
         return response
@@ -192,9 +198,7 @@ async def test_a_streamed_body_that_stalls_is_cut_off_by_the_attempt_timeout(
     server: ApiServer, make_client: MakeClient
 ) -> None:
     async def stalls_midway(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/csv"})
-        await response.prepare(request)
-        await response.write(PIECE)
+        response = await first_piece(request, {"Content-Type": "text/csv"})
         await server.stalled()
         return response
 
