@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import anyio
 import pytest
@@ -178,10 +179,12 @@ def test_a_second_event_loop_gets_a_timer_of_its_own() -> None:
         deadlines.stop(task)
         return "not cut off"
 
-    async def leave_a_timer_armed() -> None:
-        deadlines.stop(deadlines.start(0.01))
+    async def end_with_an_attempt_timed() -> asyncio.Task[Any]:
+        return deadlines.start(0.01)  # as if the loop stopped in mid-attempt
 
-    asyncio.run(leave_a_timer_armed())  # that loop closes with the timer still on it
+    # That loop closes with the timer still on it, and an attempt never stopped.
+    orphan = asyncio.run(end_with_an_attempt_timed())
     # A later deadline than that dead timer's: it must be given a timer on this loop.
     assert asyncio.run(attempt(0.2)) == "timed out"
+    assert orphan not in deadlines._running and not deadlines._expired
     deadlines.close()

@@ -56,7 +56,10 @@ class AttemptDeadlines:
             if task is None:
                 raise RuntimeError("an attempt must run inside a task to be timed")
             if task.get_loop() is not self._loop:
-                self.close()  # a timer on another loop would never fire here
+                # Whatever was timed on another loop ended with it, and a timer there would never fire here.
+                self.close()
+                self._running.clear()
+                self._expired.clear()
                 self._loop = task.get_loop()
         at = time.monotonic() + seconds
         self._running[task] = (at, task.cancelling())
