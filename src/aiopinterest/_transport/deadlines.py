@@ -89,7 +89,8 @@ class AttemptDeadlines:
             self._timer.cancel()
         self._wake_at = at
         # call_later, not call_at: the loop's clock need not be time.monotonic() (uvloop keeps its own).
-        loop = self._loop or asyncio.get_running_loop()
+        loop = self._loop
+        assert loop is not None  # start() sets it before the first deadline is scheduled
         self._timer = loop.call_later(max(at - time.monotonic(), 0.0), self._expire)
 
     def _expire(self) -> None:
