@@ -22,7 +22,7 @@ from ._options import RawResponse, RequestOptions
 from ._request_builder import build_request
 from ._transport.auth import Authenticator, TokenRefreshCallback
 from ._transport.clock import Clock, SystemClock
-from ._transport.gates import RateLimitGates
+from ._transport.governor import Governor, Priors
 from ._transport.hooks import Hooks, RequestHook, ResponseHook
 from ._transport.http import Body, Timeout
 from ._transport.metrics import Metrics
@@ -71,10 +71,10 @@ class Client(GeneratedNamespaces):
         max_concurrency: requests in flight at once, across all tasks using this client.
         retry: the :class:`RetryPolicy`; ``RetryPolicy.disabled()`` never retries.
         rate_limits: optional client-side limits in requests per second, by rate-limit category
-            (``{"ads_write": 5}``).
-        pace_below: when a response says less than this fraction of the category's budget remains
-            (``X-RateLimit-Remaining`` / ``X-RateLimit-Limit``), space requests out until the budget resets;
-            ``None`` disables pacing.
+            (``{"ads_write": 5}``): sends of that category are spaced evenly at that rate.
+        rate_limit_priors: ``"trial"`` or ``"standard"``: start from Pinterest's published limits for that
+            access tier (the universal limit per user and app, and the per-category ones it publishes) instead
+            of learning them from the first responses. What the server says always wins.
         proxy: an HTTP(S) proxy URL for every request. With ``trust_env`` (default) ``HTTPS_PROXY``,
             ``HTTP_PROXY`` and ``NO_PROXY`` are honoured too.
         on_token_refresh: called with each :class:`OAuthToken` the client obtains, so the app can persist it.
@@ -97,7 +97,7 @@ class Client(GeneratedNamespaces):
         max_concurrency: int = 64,
         retry: RetryPolicy | None = None,
         rate_limits: Mapping[str, float] | None = None,
-        pace_below: float | None = 0.1,
+        rate_limit_priors: Priors | None = None,
         proxy: str | None = None,
         trust_env: bool = True,
         on_token_refresh: TokenRefreshCallback | None = None,
@@ -131,7 +131,14 @@ class Client(GeneratedNamespaces):
             retry=retry or RetryPolicy(),
             timeout=timeout if isinstance(timeout, Timeout) else Timeout(total=timeout),
             max_concurrency=max_concurrency,
-            gates=RateLimitGates(clock, per_second=rate_limits, pace_below=pace_below),
+            governor=Governor(
+                clock,
+                max_in_flight=max_concurrency,
+                per_second=rate_limits,
+                priors=rate_limit_priors,
+                # Uploads to S3 and report downloads: not Pinterest's budget, and nothing to learn there.
+                unlearned=frozenset({EXTERNAL_CATEGORY}),
+            ),
             clock=clock,
             proxy=proxy,
             trust_env=trust_env,

@@ -76,8 +76,10 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         if self.auto_advance:
-            self.now += max(0.0, seconds)
+            # Virtual time: a sleep ends at its due time, and sleepers side by side do not add up.
+            due = self.now + max(0.0, seconds)
             await anyio.lowlevel.checkpoint()
+            self.now = max(self.now, due)
             return
         wake = anyio.Event()
         self._waiters.append((self.now + seconds, wake))

@@ -22,6 +22,38 @@ _LEADING_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)?)")
 _WINDOW = re.compile(r";\s*w=(\d+(?:\.\d+)?)")
 
 
+class Policy(NamedTuple):
+    """One quota: ``limit`` requests per ``window`` seconds (``None``: until the server's ``X-RateLimit-Reset``)."""
+
+    limit: float
+    window: float | None
+
+
+def quota_policies(limit_header: str) -> tuple[Policy | None, tuple[Policy, ...]]:
+    """``X-RateLimit-Limit`` as (the policy that binds now, every policy with a window).
+
+    ``"100"`` is one limit until the reset; ``"100, 100;w=1, 1000;w=60"`` (the IETF draft form Pinterest sends)
+    names the binding limit first, then each quota policy with its window. The binding policy is the first quota
+    with that limit; ``Remaining`` and ``Reset`` speak of it.
+    """
+    items = limit_header.split(",")
+    current = header_number(items[0])
+    policies: list[Policy] = []
+    for item in items[1:] if len(items) > 1 else ():
+        limit = header_number(item)
+        window = _WINDOW.search(item)
+        if limit is not None and window is not None and float(window.group(1)) > 0:
+            policies.append(Policy(limit, float(window.group(1))))
+    if current is None:
+        return None, tuple(policies)
+    window = _WINDOW.search(items[0])
+    if window is not None and float(window.group(1)) > 0:
+        binding = Policy(current, float(window.group(1)))
+        return binding, tuple(dict.fromkeys((binding, *policies)))
+    binding = next((policy for policy in policies if policy.limit == current), Policy(current, None))
+    return binding, tuple(policies)
+
+
 class RateLimitState(NamedTuple):
     """What a response says about its category's budget; any part may be unknown."""
 

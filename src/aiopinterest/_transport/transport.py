@@ -1,9 +1,9 @@
 """Every HTTP attempt the client makes goes through :class:`Transport.send`.
 
-One call = one loop of attempts. Each attempt: obtain a bearer token (renewing it if needed), wait at the
-category's rate-limit gate, take a concurrency slot, send, read the whole body, release the slot. A failure is
-handed to the retry policy, which answers with a delay or gives up; 429 delays are served at the category gate
-so that the whole category waits once, other failures sleep per request.
+One call is a loop of attempts. Each attempt: obtain a bearer token (renewing it if needed), be admitted by the
+rate-limit governor and take a concurrency slot, send and read the whole body, release the slot, and tell the
+governor what came back. A failure goes to the retry policy, which answers with a delay or gives up. A 429's
+wait is a block of the whole category in the governor, not a sleep of one request.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .auth import Authenticator
 from .categories import ByCategory
 from .clock import Clock
 from .deadlines import AttemptDeadlines
-from .gates import RateLimitGates
+from .governor import Governor, Permit
 from .headers import requested_wait
 from .hooks import Hooks, RequestEvent, ResponseEvent
 from .http import Body, ProxySelector, Timeout, create_session, exchange
@@ -65,7 +65,7 @@ class OutgoingRequest(msgspec.Struct, kw_only=True):
 
 
 # A msgspec Struct, made once per call: its __init__ is C.
-class _Budget(msgspec.Struct):
+class _Deadline(msgspec.Struct):
     """What is left of one call's total timeout; waits for a concurrency slot are given back.
 
     Enforced by bounding each wait (token renewal, gates, backoff) and each attempt's aiohttp ``total`` timeout
@@ -176,8 +176,25 @@ class StreamedResponse:
         await on_close(self)
 
 
+# A msgspec Struct, made once per call: its __init__ is C.
+class _Call(msgspec.Struct):
+    """The state of one call across its attempts."""
+
+    request: OutgoingRequest
+    session: aiohttp.ClientSession
+    deadline: _Deadline
+    policy: RetryPolicy
+    counters: CategoryMetrics
+    # Its place in the governor's queue, kept across retries.
+    order: int
+    attempt: int = 0
+    # Seconds spent so far waiting for the budget and in backoff (the retry policy's max_wait).
+    waited: float = 0.0
+    renewed: bool = False
+
+
 class Transport:
-    """The HTTP machinery of one client: session, auth, gates, retries, concurrency, metrics and hooks."""
+    """The HTTP machinery of one client: session, auth, governor, retries, concurrency, metrics and hooks."""
 
     def __init__(
         self,
@@ -187,7 +204,7 @@ class Transport:
         retry: RetryPolicy,
         timeout: Timeout,
         max_concurrency: int,
-        gates: RateLimitGates,
+        governor: Governor,
         clock: Clock,
         proxy: str | None,
         trust_env: bool,
@@ -196,9 +213,10 @@ class Transport:
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        self._governor = governor
         # The live counters, made per category on first use; client.metrics reads them without making any.
         self._counters = ByCategory(lambda _: CategoryMetrics())
-        self.metrics = Metrics(self._counters)
+        self.metrics = Metrics(self._counters, governor.describe)
         self.hooks = Hooks()
         self.retry = retry
         self.timeout = timeout
@@ -207,7 +225,6 @@ class Transport:
         self._api_authority = base_url.raw_authority
         self._token_url = URL(f"{base_url}/oauth/token", encoded=True)
         self._auth = auth
-        self._gates = gates
         self.clock = clock
         proxies = ProxySelector(proxy, trust_env=trust_env)
         # None when no request can use a proxy: no selector call per request.
@@ -230,6 +247,7 @@ class Transport:
         """Close the session if the client created it; a session passed in by the caller stays open."""
         self._closed = True
         self._deadlines.close()
+        self._governor.close()
         session, self._session = self._session, None
         if session is not None and self._owns_session:
             await session.close()
@@ -269,99 +287,47 @@ class Transport:
     ) -> RawResponse | StreamedResponse:
         """Send with retries; returns the final response, or raises the typed error of the last attempt.
 
+        Each attempt: a token, admission (governor, then a concurrency slot), the exchange, and then one of:
+        success; a renewal and replay after a 401; the retry policy's delay; giving up.
+
         ``timeout``: seconds for the whole call (replacing the client's ``Timeout.total``), or a whole
         :class:`Timeout`; waiting for a concurrency slot is not counted. ``retry`` replaces the client's policy
         for this call. With ``raise_for_status=False`` an error status is returned instead of raised (after
         retries). With ``stream``, a successful response comes back as a :class:`StreamedResponse` holding its
         concurrency slot, its body unread (see :meth:`stream`).
         """
-        session, budget = self._begin(request, timeout)
-        policy = retry or self.retry
-        counters = self._counters[request.category]
-        attempt = 0
-        waited = 0.0
-        renewed = False
+        call = self._begin(request, timeout, retry)
         while True:
-            attempt += 1
-            if attempt > 1:
-                counters.retries += 1
+            call.attempt += 1
             token = None
             if request.authenticated:
-                token = self._auth.fresh_token() or await budget.bound(self._auth.bearer())
-            if not self._gates.pass_now(request.category):
-                gate_wait = await budget.bound(self._gates.wait(request.category))
-                counters.gate_wait += gate_wait
-                waited += gate_wait
+                token = self._auth.fresh_token() or await call.deadline.bound(self._auth.bearer())
             try:
                 # The common case, without the coroutine and event-loop round trip of an awaited acquire.
                 self._slots.acquire_nowait()
             except anyio.WouldBlock:
-                await self._wait_for_slot(budget)
-            try:
-                outcome = await self._attempt(session, request, token, attempt, counters, budget, stream)
-            except BaseException:
-                self._slots.release()
-                raise
+                permit = await self._admit(call)
+            else:
+                permit_now = self._governor.admit_now(request.category)
+                if permit_now is None:
+                    self._slots.release()
+                    permit = await self._admit(call)
+                else:
+                    permit = permit_now
+            outcome = await self._attempt(call, token, permit, stream)
             if isinstance(outcome, StreamedResponse):
-                # Its body is still to be read: the slot is released when the caller closes it.
-                self._gates.observe(request.category, outcome.headers)
                 return outcome
-            self._slots.release()
-
-            if isinstance(outcome, TransportError):
-                if isinstance(outcome, RequestTimeoutError) and budget.exhausted():
-                    raise budget.exceeded()
-                failure = self._failure(request, attempt, waited, error=outcome)
-            else:
-                self._gates.observe(request.category, outcome.headers)
-                if outcome.status < 400:
-                    if capture is not None:
-                        _copy_into(capture, outcome)
-                    return outcome
-                # A 401 for a token we may renew: renew once (shared with every request that met it) and replay.
-                if outcome.status == 401 and token is not None and not renewed:
-                    if await budget.bound(self._auth.renew_rejected(token)):
-                        renewed = True
-                        continue
-                failure = self._failure(request, attempt, waited, response=outcome)
-
-            delay = policy.next_delay(failure)
+            if not isinstance(outcome, TransportError) and outcome.status < 400:
+                if capture is not None:
+                    _copy_into(capture, outcome)
+                return outcome
+            if await self._renewed_after_401(call, token, outcome):
+                continue
+            failure = self._failure(call, outcome)
+            delay = self._retry_delay(call, failure)
             if delay is None:
-                if isinstance(outcome, TransportError):
-                    raise outcome.with_attempts(attempt)
-                return self._final(request, outcome, attempt, capture, raise_for_status)
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "retrying %s %s in %.3f s after %s (attempt %d, category %s)",
-                    request.method,
-                    redact_url(request.url),
-                    delay,
-                    type(outcome).__name__ if isinstance(outcome, TransportError) else outcome.status,
-                    attempt,
-                    request.category,
-                )
-            if failure.status == 429:
-                # Served at the gate on the next turn, where every request of the category waits with us.
-                self._gates.block(request.category, delay)
-            else:
-                await budget.bound(self.clock.sleep(delay))
-                counters.backoff_wait += delay
-                waited += delay
-
-    def _final(
-        self,
-        request: OutgoingRequest,
-        response: RawResponse,
-        attempts: int,
-        capture: RawResponse | None,
-        raise_for_status: bool,
-    ) -> RawResponse:
-        """The final response of a call: copied into ``capture``, raised as the typed error if it is one."""
-        if capture is not None:
-            _copy_into(capture, response)
-        if raise_for_status and response.status >= 400:
-            raise api_error(request.method, response, attempts=attempts, now=self.clock.time())
-        return response
+                return self._give_up(call, outcome, capture, raise_for_status)
+            await self._pause_before_retry(call, failure, delay)
 
     @asynccontextmanager
     async def stream(
@@ -373,7 +339,7 @@ class Transport:
     ) -> AsyncIterator[StreamedResponse]:
         """Like :meth:`send`, but the successful response's body is left for the caller to read.
 
-        Everything up to the response headers (auth, gates, concurrency slot, redirects, retries) is as for
+        Everything up to the response headers (auth, governor, concurrency slot, redirects, retries) is as for
         :meth:`send`; error statuses are read whole and raised as the typed error. The concurrency slot is held
         until the block exits, which closes the response.
         """
@@ -383,9 +349,11 @@ class Transport:
         finally:
             await response.aclose()
 
+    # -- the steps of a call ----------------------------------------------------------------------------------
+
     def _begin(
-        self, request: OutgoingRequest, timeout: float | Timeout | None
-    ) -> tuple[aiohttp.ClientSession, _Budget]:
+        self, request: OutgoingRequest, timeout: float | Timeout | None, retry: RetryPolicy | None
+    ) -> _Call:
         # Scheme and raw authority, both cached by yarl: user info, another port or a look-alike host all differ.
         url = request.url
         if request.authenticated and (
@@ -408,226 +376,318 @@ class Transport:
         else:
             timeouts = dataclasses.replace(self.timeout, total=timeout)
         total = timeouts.total
-        return session, _Budget(timeouts, request, math.inf if total is None else time.monotonic() + total)
+        deadline = _Deadline(timeouts, request, math.inf if total is None else time.monotonic() + total)
+        counters = self._counters[request.category]
+        return _Call(request, session, deadline, retry or self.retry, counters, self._governor.arrival())
 
-    def _failure(
-        self,
-        request: OutgoingRequest,
-        attempt: int,
-        waited: float,
-        *,
-        response: RawResponse | None = None,
-        error: TransportError | None = None,
-    ) -> Failure:
-        return Failure(
+    async def _admit(self, call: _Call) -> Permit:
+        """Wait for the governor's leave, then for a concurrency slot; a block that begins while the call waits
+        for the slot, or news that less remains, sends it back to the governor's queue."""
+        governor = self._governor
+        category = call.request.category
+        while True:
+            self._refuse_if_budget_spent(call)
+            started = self.clock.monotonic()
+            permit = await call.deadline.bound(governor.admit(category, call.order))
+            waited = self.clock.monotonic() - started
+            call.counters.gate_wait += waited
+            call.waited += waited
+            try:
+                await self._wait_for_slot(call.deadline)
+            except BaseException:
+                governor.withdraw(permit)
+                raise
+            if governor.dispatch(permit):
+                return permit
+            self._slots.release()
+
+    def _refuse_if_budget_spent(self, call: _Call) -> None:
+        """Fail at once, rather than sleep, when the budget refills later than the retry policy would wait (a
+        daily budget spent, a long block)."""
+        wait = self._governor.wait_for(call.request.category)
+        if wait == math.inf or call.waited + wait <= call.policy.max_wait:
+            return
+        request = call.request
+        error = RateLimitError(
+            status=429,
             method=request.method,
-            attempt=attempt,
-            waited=waited,
-            status=response.status if response is not None else None,
-            headers=response.headers if response is not None else _NO_HEADERS,
-            error=error,
-            replay_safe=request.replay_safe,
-            now=self.clock.time(),
+            url=redact_url(request.url),
+            headers=_NO_HEADERS,
+            body=b"",
+            message=(
+                f"the {request.category} rate budget refills in {wait:.0f} s, beyond the retry policy's "
+                f"max_wait of {call.policy.max_wait:g} s; not sent"
+            ),
+            attempts=call.attempt - 1,
         )
+        error.retry_after = wait
+        logger.warning("%s", error)
+        raise error
 
-    async def _wait_for_slot(self, budget: _Budget) -> None:
-        """Wait for a concurrency slot; the time spent waiting is given back to the call's timeout."""
+    async def _wait_for_slot(self, deadline: _Deadline) -> None:
+        """Take a concurrency slot; the time spent waiting is given back to the call's timeout."""
+        try:
+            self._slots.acquire_nowait()
+            return
+        except anyio.WouldBlock:
+            pass
         started = time.monotonic()
         try:
             await self._slots.acquire()
         finally:
-            budget.extend(time.monotonic() - started)
+            deadline.extend(time.monotonic() - started)
 
     async def _attempt(
-        self,
-        session: aiohttp.ClientSession,
-        request: OutgoingRequest,
-        token: str | None,
-        attempt: int,
-        counters: CategoryMetrics,
-        budget: _Budget,
-        stream: bool,
+        self, call: _Call, token: str | None, permit: Permit, stream: bool
     ) -> RawResponse | StreamedResponse | TransportError:
-        """One HTTP exchange, with its hooks, metrics and log line; a transport failure is returned, not raised.
+        """One HTTP exchange, holding a slot: headers, the request hook, the exchange, then the answer handed
+        to the governor and recorded. A transport failure is returned, not raised.
 
         With ``stream``, a successful response comes back as a :class:`StreamedResponse`, which records the
         exchange (metrics, log line, response hook) when it is closed, once its body has been read.
         """
-        body = request.body
+        request = call.request
+        counters = call.counters
         counters.requests += 1
-        if isinstance(body, bytes):
-            counters.bytes_sent += len(body)
-        event: RequestEvent | None = None
-        if self.hooks.request or self.hooks.response:
-            event = RequestEvent(
-                method=request.method,
-                url=redact_url(request.url),
-                category=request.category,
-                operation_id=request.operation_id,
-                attempt=attempt,
-                headers=self._base_headers | request.headers,
-            )
-            await self.hooks.emit_request(event)
-            headers = self._with_credentials(event.headers, token, request)
-        elif not request.headers and token is not None:
-            # A GET's usual case: one dict per token, not per request.
-            cached_token, headers = self._bearer
-            if cached_token != token:
-                headers = self._bearer_headers(token)
-        else:
-            headers = self._with_credentials(self._base_headers | request.headers, token, request)
+        if call.attempt > 1:
+            counters.retries += 1
+        if isinstance(request.body, bytes):
+            counters.bytes_sent += len(request.body)
+        event = await self._emit_request(call) if self.hooks.request or self.hooks.response else None
         # The duration is for hooks and the DEBUG line only: two clock reads spared on every other request.
         timed = stream or event is not None or logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if timed else 0.0
-        limit = budget.attempt_limit()
-        # A streamed body is read after we return: aiohttp's own timer covers that attempt.
-        deadline_task = None if stream or limit is None else self._deadlines.start(limit)
         try:
-            response = await exchange(
-                session,
-                request.method,
-                request.url,
-                headers=headers,
-                body=body,
-                timeouts=budget.timeouts.for_aiohttp(limit if stream else None),
-                proxies=self._proxies,
-                # Only a user's session can carry credentials of its own, to be kept to the API origin.
-                api_origin=None if self._owns_session else self._api_origin,
-                stream=stream,
-            )
-        except (TransportError, asyncio.CancelledError) as failure:
-            error: TransportError
-            if deadline_task is not None and self._deadlines.stop(deadline_task):
-                error = RequestTimeoutError(
-                    f"{request.method} {redact_url(request.url)}: no complete response within the attempt "
-                    f"timeout of {limit:g} s"
-                )
-            elif isinstance(failure, TransportError):
-                error = failure
-            else:
-                raise
+            response = await self._exchange(call, self._headers(request, token, event), stream)
+        except TransportError as error:
+            self._slots.release()
+            self._governor.settle(permit, None, _NO_HEADERS)
             counters.transport_errors += 1
-            if timed:  # always so when there is an event for the hooks
-                elapsed = time.perf_counter() - started
-                logger.debug(
-                    "%s %s failed after %.1f ms (attempt %d): %s",
-                    request.method,
-                    redact_url(request.url),
-                    elapsed * 1000,
-                    attempt,
-                    error,
-                )
-                if event is not None:
-                    await self.hooks.emit_response(
-                        ResponseEvent(
-                            request=event,
-                            status=None,
-                            headers=_NO_HEADERS,
-                            bytes_received=0,
-                            elapsed=elapsed,
-                            error=error,
-                        )
-                    )
+            if timed:
+                await self._record(call, event, time.perf_counter() - started, error=error)
             return error
         except BaseException:
-            if deadline_task is not None:
-                self._deadlines.stop(deadline_task)
+            self._slots.release()
+            # Cancelled mid-exchange: the server may have counted it.
+            self._governor.settle(permit, None, _NO_HEADERS)
             raise
-        if deadline_task is not None:
-            self._deadlines.stop(deadline_task)
+        self._governor.settle(permit, response.status, response.headers)
         if isinstance(response, aiohttp.ClientResponse):
+            # Its body is still to be read: the slot is released when the caller closes it.
             return StreamedResponse(
-                response,
-                redact_url(request.url),
-                partial(self._finish_stream, request, event, counters, attempt, started),
+                response, redact_url(request.url), partial(self._finish_stream, call, event, started)
             )
-        duration = time.perf_counter() - started if timed else None
-        if duration is None and response.status < 429:
-            # All there is to record: no status counter, no DEBUG line.
+        self._slots.release()
+        if timed or response.status >= 429:
+            elapsed = time.perf_counter() - started if timed else None
+            await self._record(call, event, elapsed, response=response)
+        else:  # all there is to record: no status counter, no DEBUG line
             counters.bytes_received += len(response.content)
-        else:
-            self._record_response(request, counters, attempt, response, len(response.content), duration)
-        if event is not None and duration is not None:
-            await self.hooks.emit_response(
-                ResponseEvent(
-                    request=event,
-                    status=response.status,
-                    headers=response.headers,
-                    bytes_received=len(response.content),
-                    elapsed=duration,
-                )
-            )
         return response
 
-    @staticmethod
-    def _with_credentials(
-        headers: Mapping[str, str], token: str | None, request: OutgoingRequest
+    async def _emit_request(self, call: _Call) -> RequestEvent:
+        request = call.request
+        event = RequestEvent(
+            method=request.method,
+            url=redact_url(request.url),
+            category=request.category,
+            operation_id=request.operation_id,
+            attempt=call.attempt,
+            headers=self._base_headers | request.headers,
+        )
+        await self.hooks.emit_request(event)
+        return event
+
+    def _headers(
+        self, request: OutgoingRequest, token: str | None, event: RequestEvent | None
     ) -> dict[str, str]:
-        """A copy of ``headers`` with the Authorization the request needs; added after the hooks ran, so that no
-        hook ever sees a credential."""
-        headers = dict(headers)
+        """The attempt's headers: the client's, the request's own (as the hooks left them), then the credential,
+        added last so that no hook ever sees one."""
+        if event is None and not request.headers and token is not None:
+            # A GET's usual case: one dict per token, not per request (aiohttp copies, never changes, it).
+            cached_token, cached = self._bearer
+            if cached_token != token:
+                cached = {**self._base_headers, "Authorization": f"Bearer {token}"}
+                self._bearer = (token, cached)
+            return cached
+        headers = dict(event.headers) if event is not None else self._base_headers | request.headers
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         elif request.authorization is not None:
             headers["Authorization"] = request.authorization
         return headers
 
-    def _bearer_headers(self, token: str) -> dict[str, str]:
-        """The default headers with ``token``, kept while the token lasts (aiohttp copies, never changes, them)."""
-        headers = {**self._base_headers, "Authorization": f"Bearer {token}"}
-        self._bearer = (token, headers)
-        return headers
+    async def _exchange(
+        self, call: _Call, headers: dict[str, str], stream: bool
+    ) -> RawResponse | aiohttp.ClientResponse:
+        """Send and read the response within the attempt timeout (one shared timer: see deadlines.py)."""
+        request = call.request
+        limit = call.deadline.attempt_limit()
+        # A streamed body is read after we return: aiohttp's own timer covers that attempt.
+        deadline_task = None if stream or limit is None else self._deadlines.start(limit)
+        try:
+            response = await exchange(
+                call.session,
+                request.method,
+                request.url,
+                headers=headers,
+                body=request.body,
+                timeouts=call.deadline.timeouts.for_aiohttp(limit if stream else None),
+                proxies=self._proxies,
+                # Only a user's session can carry credentials of its own, to be kept to the API origin.
+                api_origin=None if self._owns_session else self._api_origin,
+                stream=stream,
+            )
+        except (TransportError, asyncio.CancelledError):
+            if deadline_task is not None and self._deadlines.stop(deadline_task):
+                raise RequestTimeoutError(
+                    f"{request.method} {redact_url(request.url)}: no complete response within the attempt "
+                    f"timeout of {limit:g} s"
+                ) from None
+            raise
+        except BaseException:
+            if deadline_task is not None:
+                self._deadlines.stop(deadline_task)
+            raise
+        if deadline_task is not None:
+            self._deadlines.stop(deadline_task)
+        return response
 
-    def _record_response(
+    async def _record(
         self,
-        request: OutgoingRequest,
-        counters: CategoryMetrics,
-        attempt: int,
-        response: RawResponse | StreamedResponse,
-        bytes_received: int,
+        call: _Call,
+        event: RequestEvent | None,
         elapsed: float | None,
+        *,
+        response: RawResponse | StreamedResponse | None = None,
+        error: TransportError | None = None,
     ) -> None:
-        """The metrics and DEBUG line of an attempt that got a response (no line when it was not timed)."""
-        status = response.status
+        """The one record of an attempt's outcome: status counters, the DEBUG line, the response hook."""
+        request = call.request
+        counters = call.counters
+        status = response.status if response is not None else None
+        bytes_received = 0
+        if isinstance(response, StreamedResponse):
+            bytes_received = response.bytes_received
+        elif response is not None:
+            bytes_received = len(response.content)
         counters.bytes_received += bytes_received
         if status == 429:
             counters.rate_limited += 1
-        elif status >= 500:
+        elif status is not None and status >= 500:
             counters.server_errors += 1
-        if elapsed is not None and logger.isEnabledFor(logging.DEBUG):
+        if elapsed is None:
+            return
+        if logger.isEnabledFor(logging.DEBUG):
+            outcome = f"-> {status}" if status is not None else f"failed: {error}"
             logger.debug(
-                "%s %s -> %d in %.1f ms (attempt %d, category %s)",
+                "%s %s %s in %.1f ms (attempt %d, category %s)",
                 request.method,
-                response.url,
-                status,
+                redact_url(request.url),
+                outcome,
                 elapsed * 1000,
-                attempt,
+                call.attempt,
                 request.category,
             )
-
-    async def _finish_stream(
-        self,
-        request: OutgoingRequest,
-        event: RequestEvent | None,
-        counters: CategoryMetrics,
-        attempt: int,
-        started: float,
-        response: StreamedResponse,
-    ) -> None:
-        """Once a streamed body is closed: free its slot, then record the attempt as for a whole body."""
-        self._slots.release()
-        elapsed = time.perf_counter() - started
-        self._record_response(request, counters, attempt, response, response.bytes_received, elapsed)
         if event is not None:
             await self.hooks.emit_response(
                 ResponseEvent(
                     request=event,
-                    status=response.status,
-                    headers=response.headers,
-                    bytes_received=response.bytes_received,
+                    status=status,
+                    headers=response.headers if response is not None else _NO_HEADERS,
+                    bytes_received=bytes_received,
                     elapsed=elapsed,
+                    error=error,
                 )
             )
+
+    async def _finish_stream(
+        self, call: _Call, event: RequestEvent | None, started: float, response: StreamedResponse
+    ) -> None:
+        """Once a streamed body is closed: free its slot, then record the attempt as for a whole body."""
+        self._slots.release()
+        await self._record(call, event, time.perf_counter() - started, response=response)
+
+    async def _renewed_after_401(
+        self, call: _Call, token: str | None, outcome: RawResponse | TransportError
+    ) -> bool:
+        """A 401 for a token we may renew: renew once (shared with every request that met it) to replay."""
+        if isinstance(outcome, TransportError) or outcome.status != 401 or token is None or call.renewed:
+            return False
+        call.renewed = await call.deadline.bound(self._auth.renew_rejected(token))
+        return call.renewed
+
+    def _failure(self, call: _Call, outcome: RawResponse | TransportError) -> Failure:
+        request = call.request
+        response = None if isinstance(outcome, TransportError) else outcome
+        return Failure(
+            method=request.method,
+            attempt=call.attempt,
+            waited=call.waited,
+            status=response.status if response is not None else None,
+            headers=response.headers if response is not None else _NO_HEADERS,
+            error=outcome if isinstance(outcome, TransportError) else None,
+            replay_safe=request.replay_safe,
+            now=self.clock.time(),
+        )
+
+    def _retry_delay(self, call: _Call, failure: Failure) -> float | None:
+        """The retry policy's answer, logged: INFO for a retry, WARNING for a retryable failure given up on."""
+        delay = call.policy.next_delay(failure)
+        request = call.request
+        what = failure.status if failure.error is None else type(failure.error).__name__
+        if delay is not None:
+            logger.info(
+                "retrying %s %s after %s (attempt %d, category %s)%s",
+                request.method,
+                redact_url(request.url),
+                what,
+                call.attempt,
+                request.category,
+                "" if failure.status == 429 else f" in {delay:.3g} s",
+            )
+        elif call.policy.is_retryable(failure):
+            logger.warning(
+                "giving up on %s %s after %s (attempt %d, category %s)",
+                request.method,
+                redact_url(request.url),
+                what,
+                call.attempt,
+                request.category,
+            )
+        return delay
+
+    async def _pause_before_retry(self, call: _Call, failure: Failure, delay: float) -> None:
+        """A 429 blocks the whole category in the governor for as long as the server asked (without a word from
+        the server, the governor's pace found from 429s spaces the retry); any other failure sleeps its backoff
+        alone, then queues for the budget again."""
+        if failure.status == 429:
+            asked = call.policy.server_delay(failure)
+            if asked is not None:
+                self._governor.block(call.request.category, asked, f"429, the server asked for {asked:.3g} s")
+            return
+        await call.deadline.bound(self.clock.sleep(delay))
+        call.counters.backoff_wait += delay
+        call.waited += delay
+
+    def _give_up(
+        self,
+        call: _Call,
+        outcome: RawResponse | TransportError,
+        capture: RawResponse | None,
+        raise_for_status: bool,
+    ) -> RawResponse:
+        """The end of a call that failed: the last transport error raised, or the last response returned or
+        raised as its typed error."""
+        if isinstance(outcome, TransportError):
+            if isinstance(outcome, RequestTimeoutError) and call.deadline.exhausted():
+                raise call.deadline.exceeded()
+            raise outcome.with_attempts(call.attempt)
+        if capture is not None:
+            _copy_into(capture, outcome)
+        if raise_for_status:
+            raise api_error(call.request.method, outcome, attempts=call.attempt, now=self.clock.time())
+        return outcome
 
     async def _post_token(self, body: bytes, headers: Mapping[str, str]) -> RawResponse:
         """POST /oauth/token for the authenticator, HTTP Basic auth given by it."""
