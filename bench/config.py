@@ -58,6 +58,11 @@ FULL = Scale(
             "instructions.py",
             ("--calls", "2000"),
         ),
+        (
+            "Rate limits: efficiency and 429s against three server shapes, before and after the governor (issue 13)",
+            "ratelimit.py",
+            ("--baseline", "5c28a42"),
+        ),
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "7")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ()),
         (
@@ -89,6 +94,11 @@ QUICK = Scale(
             "Transport: CPU instructions per client.pins.get against bare aiohttp (issue 3)",
             "instructions.py",
             ("--calls", "300"),
+        ),
+        (
+            "Rate limits: efficiency and 429s against three server shapes, before and after the governor (issue 13)",
+            "ratelimit.py",
+            ("--calls-fixed", "300", "--calls-bucket", "240"),
         ),
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "2")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ("--quick",)),
