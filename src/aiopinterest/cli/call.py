@@ -125,8 +125,9 @@ async def call(
     out.flush()
 
 
-def list_operations(word: str | None, out: TextIO = sys.stdout) -> int:
+def list_operations(word: str | None, out: TextIO | None = None) -> int:
     """Print the operations (matching ``word`` in id, method, path or summary); returns how many."""
+    out = out or sys.stdout
     rows = []
     needle = (word or "").lower()
     for operation in OPERATIONS.values():

@@ -141,6 +141,9 @@ class Exporter:
                 for name in self._options.streams:
                     await self._export_stream(STREAMS[name])
                 group.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            # The parents run in task groups; the caller gets the failure that stopped the export.
+            raise _first_failure(group) from None
         finally:
             with anyio.CancelScope(shield=True):
                 await self._commit()
@@ -473,6 +476,11 @@ class Exporter:
         raw = RawResponse()
         await self._call(stream, context, extra, options=RequestOptions(capture=raw))
         return raw.content
+
+
+def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_failure(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def columns_of(stream: Stream) -> list[Column]:

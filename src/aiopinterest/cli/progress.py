@@ -108,7 +108,7 @@ def _describe(stream: str, counts: _Counts) -> str:
 class RichReporter(Reporter):
     """rich progress bars, one per stream, and the rate-budget line (rich is the ``cli`` extra)."""
 
-    def __init__(self, budget: BudgetSource, out: TextIO = sys.stderr) -> None:
+    def __init__(self, budget: BudgetSource, out: TextIO) -> None:
         super().__init__()
         from rich.console import Console
         from rich.progress import (
@@ -171,10 +171,11 @@ class RichReporter(Reporter):
         self._progress.stop()
 
 
-def make_reporter(*, quiet: bool, budget: BudgetSource, out: TextIO = sys.stderr) -> Reporter:
+def make_reporter(*, quiet: bool, budget: BudgetSource, out: TextIO | None = None) -> Reporter:
     """Silent with ``quiet``; rich bars when ``out`` is a terminal and rich is installed; plain lines otherwise."""
     if quiet:
         return Reporter()
+    out = out or sys.stderr
     if out.isatty():
         try:
             return RichReporter(budget, out)
