@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
@@ -27,17 +28,10 @@ def find_operation(name: str) -> Operation:
     for candidate in OPERATIONS.values():
         if f"{candidate.namespace}.{candidate.name}" == name:
             return candidate
-    close = [op for op in _matching(name.replace(".", "/").split("/")[-1])][:8]
+    names = [f"{op.namespace}.{op.name}" for op in OPERATIONS.values()] + list(OPERATIONS)
+    close = difflib.get_close_matches(name, names, n=5, cutoff=0.75)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise UsageError(f"OPERATION: no operation {name!r} (see `aiopinterest operations [WORD]`){hint}")
-
-
-def _matching(word: str) -> Iterable[str]:
-    word = word.lower()
-    for operation in OPERATIONS.values():
-        method = f"{operation.namespace}.{operation.name}"
-        if word in operation.operation_id.lower() or word in method:
-            yield method
 
 
 def parse_arguments(operation: Operation, pairs: Sequence[str]) -> dict[str, Any]:
