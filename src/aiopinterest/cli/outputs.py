@@ -23,6 +23,7 @@ from .state import fsync_directory
 
 Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: Final = ("jsonl", "csv", "parquet")
+_BATCH_ROWS: Final = 2_000
 
 
 class Output(Protocol):
@@ -126,35 +127,48 @@ class ParquetParts:
         self._schema = pa.schema([pa.field(column.name, _ARROW_TYPES[column.type]()) for column in columns])
         self._read = row_reader(columns)
         self._decode = msgspec.json.Decoder()
-        self._pending: list[list[Any]] = []
-        self._to_sync: list[tuple[int, list[list[Any]]]] = []
+        self._rows: list[list[Any]] = []
+        self._batches: list[Any] = []
+        self._to_sync: list[tuple[int, list[Any]]] = []
         self._parts = size
 
     def write(self, records: Sequence[bytes], context: Mapping[str, str]) -> None:
-        self._pending.extend(self._read(self._decode.decode(record), context) for record in records)
+        self._rows.extend(self._read(self._decode.decode(record), context) for record in records)
+        if len(self._rows) >= _BATCH_ROWS:
+            self._batch_rows()
+
+    def _batch_rows(self) -> None:
+        # Rows as Python lists cost ten times their Arrow columns: converted every few thousand, so that memory
+        # stays flat however fast items arrive between commits.
+        import pyarrow as pa
+
+        arrays = [
+            pa.array([row[index] for row in self._rows], type=field.type)
+            for index, field in enumerate(self._schema)
+        ]
+        self._batches.append(pa.RecordBatch.from_arrays(arrays, schema=self._schema))
+        self._rows = []
 
     def snapshot(self) -> int:
-        if self._pending:
+        if self._rows:
+            self._batch_rows()
+        if self._batches:
             self._parts += 1
-            self._to_sync.append((self._parts, self._pending))
-            self._pending = []
+            self._to_sync.append((self._parts, self._batches))
+            self._batches = []
         return self._parts
 
     def sync(self) -> None:
         while self._to_sync:
-            number, rows = self._to_sync[0]
-            self._write_part(number, rows)
+            number, batches = self._to_sync[0]
+            self._write_part(number, batches)
             del self._to_sync[0]
 
-    def _write_part(self, number: int, rows: list[list[Any]]) -> None:
+    def _write_part(self, number: int, batches: list[Any]) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        arrays = [
-            pa.array([row[index] for row in rows], type=field.type)
-            for index, field in enumerate(self._schema)
-        ]
-        table = pa.Table.from_arrays(arrays, schema=self._schema)
+        table = pa.Table.from_batches(batches, schema=self._schema)
         final = self.path / f"part-{number:06d}.parquet"
         temporary = self.path / f".{final.name}.tmp"
         with open(temporary, "wb") as file:
@@ -165,7 +179,7 @@ class ParquetParts:
         fsync_directory(self.path)
 
     def close(self) -> None:
-        self._pending = []
+        self._rows, self._batches = [], []
 
 
 def _part_number(part: Path) -> int:

@@ -110,7 +110,8 @@ class RichReporter(Reporter):
 
     def __init__(self, budget: BudgetSource, out: TextIO) -> None:
         super().__init__()
-        from rich.console import Console
+        from rich.console import Console, Group
+        from rich.live import Live
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -121,6 +122,7 @@ class RichReporter(Reporter):
         )
 
         self._budget = budget
+        console = Console(file=out)
         self._progress: Any = Progress(
             TextColumn("[bold]{task.description:<24}"),
             BarColumn(),
@@ -129,13 +131,17 @@ class RichReporter(Reporter):
             TextColumn("{task.fields[rate]:>8} items/s"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=Console(file=out),
-            transient=False,
+            console=console,
+        )
+        # The budget is a line of its own under the bars, not a bar.
+        self._budget_line: Any = Progress(TextColumn("{task.description}"), console=console)
+        self._budget_task = self._budget_line.add_task(budget())
+        self._live: Any = Live(
+            Group(self._progress, self._budget_line), console=console, refresh_per_second=8
         )
         self._tasks: dict[str, Any] = {}
-        self._budget_task = self._progress.add_task("rate budget", total=None, pages="", rate="", start=False)
         self._budget_at = 0.0
-        self._progress.start()
+        self._live.start()
 
     def started(self, stream: str) -> None:
         super().started(stream)
@@ -154,7 +160,7 @@ class RichReporter(Reporter):
         now = time.monotonic()
         if now - self._budget_at >= _BUDGET_INTERVAL:
             self._budget_at = now
-            self._progress.update(self._budget_task, description=self._budget())
+            self._budget_line.update(self._budget_task, description=self._budget())
 
     def skipped(self, stream: str) -> None:
         self._progress.console.print(f"{stream}: already complete, nothing to do (--refresh starts over)")
@@ -167,8 +173,8 @@ class RichReporter(Reporter):
         self._progress.console.print(f"[yellow]{stream}: {message} (logged to errors.jsonl, going on)")
 
     def close(self) -> None:
-        self._progress.update(self._budget_task, description=self._budget())
-        self._progress.stop()
+        self._budget_line.update(self._budget_task, description=self._budget())
+        self._live.stop()
 
 
 def make_reporter(*, quiet: bool, budget: BudgetSource, out: TextIO | None = None) -> Reporter:
