@@ -118,3 +118,11 @@ def _ids_in(directory: Path, format: str) -> list[str]:
     import pyarrow.parquet as pq
 
     return [str(value) for value in pq.read_table(directory / "boards.parquet").column("id").to_pylist()]
+
+
+def test_a_file_shorter_than_its_committed_size_is_refused(tmp_path: Path) -> None:
+    from aiopinterest.cli.state import StateError
+
+    (tmp_path / "boards.jsonl").write_bytes(b'{"id":"1"}\n')
+    with pytest.raises(StateError, match="--refresh"):
+        open_output(tmp_path, "boards", "jsonl", 100, columns_of(STREAMS["boards"]))

@@ -19,7 +19,7 @@ from typing import Any, Final, Literal, Protocol
 import msgspec
 
 from .columns import Column, row_reader
-from .state import fsync_directory
+from .state import StateError, fsync_directory
 
 Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: Final = ("jsonl", "csv", "parquet")
@@ -55,6 +55,13 @@ class _AppendFile:
 
     def __init__(self, path: Path, size: int) -> None:
         self.path = path
+        length = path.stat().st_size if path.exists() else 0
+        if length < size:
+            # Cutting back is safe, growing would invent bytes: something else changed the file.
+            raise StateError(
+                f"{path} has {length} bytes but the export committed {size}; it was changed outside the "
+                "export: start over with --refresh"
+            )
         self._file = open(path, "r+b" if path.exists() else "w+b")
         self._file.truncate(size)
         self._file.seek(size)
