@@ -152,7 +152,17 @@ async def board_api() -> AsyncIterator[tuple[TestServer, dict[str, bool]]]:
         board = request.match_info["board_id"]
         return web.json_response({"items": [{"id": f"{board}0"}, {"id": f"{board}1"}], "bookmark": None})
 
+    async def sections(request: web.Request) -> web.Response:
+        if request.match_info["board_id"] == "2":
+            return web.json_response({"code": 40, "message": "Board not found."}, status=404)
+        return web.json_response({"items": [{"id": "5"}], "bookmark": None})
+
+    async def section_pins(request: web.Request) -> web.Response:
+        return web.json_response({"items": [{"id": "50"}], "bookmark": None})
+
     app = web.Application()
+    app.router.add_get("/v5/boards/{board_id}/sections", sections)
+    app.router.add_get("/v5/boards/{board_id}/sections/{section_id}/pins", section_pins)
     app.router.add_get("/v5/boards", boards)
     app.router.add_get("/v5/boards/{board_id}/pins", pins)
     async with TestServer(app, host="127.0.0.1") as server:
@@ -190,3 +200,16 @@ async def test_shards_split_the_parents_between_workers(
         shares.append(_ids(tmp_path / str(index) / "board_pins.jsonl"))
     every = [pin for share in shares for pin in share]
     assert len(every) == len(set(every)) == 18
+
+
+async def test_a_parent_whose_children_cannot_be_listed_is_a_partial_failure(
+    board_api: tuple[TestServer, dict[str, bool]], tmp_path: Path
+) -> None:
+    server, _ = board_api
+    async with Client(access_token="t", base_url=str(server.make_url("/v5"))) as client:
+        summary = await export(client, tmp_path, "board_section_pins")
+    assert summary.partial
+    [error] = [msgspec.json.decode(line) for line in lines(tmp_path / ERRORS_FILE)]
+    assert error["parent"] == {"board_id": "2"} and error["status"] == 404
+    [pin] = [msgspec.json.decode(line) for line in lines(tmp_path / "board_section_pins.jsonl")]
+    assert pin == {"board_id": "1", "board_section_id": "5", "id": "50"}

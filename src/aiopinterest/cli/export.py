@@ -291,12 +291,11 @@ class Exporter:
                     self._write(
                         stream, key, context, records.split(stream.shape, content), state.Progress(done=True)
                     )
-        except _PARTIAL_FAILURES as error:
-            self._record_error(stream, context, error)
-        except PaginationError as error:
-            if not isinstance(error.__cause__, _PARTIAL_FAILURES):
+        except (*_PARTIAL_FAILURES, PaginationError) as error:
+            cause = _partial_cause(error)
+            if cause is None:
                 raise
-            self._record_error(stream, context, error.__cause__)
+            self._record_error(stream, context, cause)
 
     async def _export_pages(
         self, stream: Stream, key: str, context: Context, progress: state.Progress
@@ -328,8 +327,8 @@ class Exporter:
     ) -> None:
         for window in self._windows(progress):
             if window.by_report and stream.report_level is not None:
-                items = await self._report_rows(stream, context, window)
-                self._write(stream, key, context, items, state.Progress(through=window.end.isoformat()))
+                progress = state.Progress(through=window.end.isoformat())
+                self._write(stream, key, context, await self._report_rows(stream, context, window), progress)
                 continue
             batches = await self._batches(stream, context) if stream.batch else [None]
             for index in range(
@@ -415,26 +414,34 @@ class Exporter:
             if self._options.shard.owns(None):
                 yield {}, None
             return
-        async for context, count in self._contexts(chain, {}, stream.total_field):
+        async for context, count in self._contexts(stream, chain, {}):
             yield context, count
 
     async def _contexts(
-        self, chain: Sequence[Stream], context: Context, total_field: str | None
+        self, stream: Stream, chain: Sequence[Stream], context: Context
     ) -> AsyncIterator[tuple[Context, int | None]]:
         ancestor, rest = chain[0], chain[1:]
         assert ancestor.provides is not None, ancestor.name
         refs = self._explicit_refs(ancestor) or self._list_refs(
-            ancestor, context, total_field if not rest else None
+            ancestor, context, stream.total_field if not rest else None
         )
-        async for ref in refs:
-            if ref.id is None or (not context and not self._options.shard.owns(ref.id)):
-                continue
-            child = {**context, ancestor.provides: ref.id}
-            if rest:
-                async for nested in self._contexts(rest, child, total_field):
-                    yield nested
-            else:
-                yield child, ref.count
+        try:
+            async for ref in refs:
+                if ref.id is None or (not context and not self._options.shard.owns(ref.id)):
+                    continue
+                child = {**context, ancestor.provides: ref.id}
+                if rest:
+                    async for nested in self._contexts(stream, rest, child):
+                        yield nested
+                else:
+                    yield child, ref.count
+        except (*_PARTIAL_FAILURES, PaginationError) as error:
+            # A parent whose children cannot be listed (a board gone since it was listed) is a partial failure
+            # like any other; the top-level listing failing is not, as there would be nothing to export.
+            cause = _partial_cause(error)
+            if not context or cause is None:
+                raise
+            self._record_error(stream, context, cause)
 
     def _explicit_refs(self, stream: Stream) -> AsyncIterator[_Ref] | None:
         if stream.name != "ad_accounts" or not self._options.ad_account_ids:
@@ -476,6 +483,12 @@ class Exporter:
         raw = RawResponse()
         await self._call(stream, context, extra, options=RequestOptions(capture=raw))
         return raw.content
+
+
+def _partial_cause(error: Exception) -> APIError | None:
+    """The 403 or 404 behind ``error`` (itself, or what a page fetch failed with), else ``None``."""
+    cause = error.__cause__ if isinstance(error, PaginationError) else error
+    return cause if isinstance(cause, _PARTIAL_FAILURES) else None
 
 
 def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
