@@ -8,16 +8,18 @@ from aiopinterest.cli.records import has_field, split, with_field, with_parent_f
 
 
 def test_a_missing_parent_field_is_put_in_front_and_the_rest_is_unchanged() -> None:
-    assert (
-        with_parent_fields(b'{"id":"1"}', {"board_id": "board_id"}, {"board_id": "9"})
-        == b'{"board_id":"9","id":"1"}'
-    )
+    items = [b'{"id":"1"}', b'{"id":"2","board_id":"3"}', b'{"id":"4","pin":{"board_id":"3"}}']
+    assert with_parent_fields(items, {"board_id": "board_id"}, {"board_id": "9"}) == [
+        b'{"board_id":"9","id":"1"}',
+        b'{"id":"2","board_id":"3"}',
+        b'{"board_id":"9","id":"4","pin":{"board_id":"3"}}',
+    ]
     assert with_field(b"{}", "board_id", "9") == b'{"board_id":"9"}'
 
 
 def test_a_field_present_at_the_top_level_is_left_alone_even_if_null() -> None:
     item = b'{"board_id":null,"id":"1"}'
-    assert with_parent_fields(item, {"board_id": "board_id"}, {"board_id": "9"}) == item
+    assert with_parent_fields([item], {"board_id": "board_id"}, {"board_id": "9"}) == [item]
 
 
 def test_a_field_only_in_a_nested_object_or_a_string_is_not_taken_for_the_items_own() -> None:

@@ -219,7 +219,7 @@ class Exporter:
     ) -> None:
         """Append one unit and record the progress it reaches, in one step (no await)."""
         if stream.parent_fields:
-            items = [records.with_parent_fields(item, stream.parent_fields, context) for item in items]
+            items = records.with_parent_fields(list(items), stream.parent_fields, context)
         self._output(stream).write(items, context)
         self._stream_state(stream).parents[key] = progress
         summary = self.summary.streams[stream.name]

@@ -7,7 +7,7 @@ nothing else of the item is touched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -58,20 +58,34 @@ def _days(value: _DailyBySplit | None) -> list[bytes]:
     return [bytes(day) for day in value.all.daily_metrics or ()]
 
 
-def with_parent_fields(record: bytes, fields: Mapping[str, str], context: Mapping[str, str]) -> bytes:
-    """``record`` with each ``field`` it lacks at the top level set to the parent id ``context[key]``."""
+def with_parent_fields(
+    records: list[bytes], fields: Mapping[str, str], context: Mapping[str, str]
+) -> list[bytes]:
+    """``records`` with each ``field`` an item lacks at its top level set to the parent id ``context[key]``."""
     for field, key in fields.items():
         value = context.get(key)
-        if value is not None and not has_field(record, field):
-            record = with_field(record, field, value)
-    return record
+        if value is not None:
+            present = has_fields(records, field)
+            records = [
+                record if has else with_field(record, field, value)
+                for record, has in zip(records, present, strict=True)
+            ]
+    return records
+
+
+def has_fields(records: list[bytes], field: str) -> list[bool]:
+    """Whether each JSON object of ``records`` has ``field`` at its top level (with any value, null included).
+
+    An item that does not even contain the field's name is answered without parsing; the others are parsed
+    reading that key only.
+    """
+    needle, decode = _probe(field)
+    return [needle in record and decode(record).value is not msgspec.UNSET for record in records]
 
 
 def has_field(record: bytes, field: str) -> bool:
-    """Whether the JSON object ``record`` has ``field`` at its top level (with any value, null included)."""
-    if f'"{field}"'.encode() not in record:  # the common answer, without parsing
-        return False
-    return msgspec.json.decode(record, type=_probe(field)).value is not msgspec.UNSET
+    """:func:`has_fields` for one record."""
+    return has_fields([record], field)[0]
 
 
 def with_field(record: bytes, field: str, value: str) -> bytes:
@@ -82,6 +96,7 @@ def with_field(record: bytes, field: str, value: str) -> bytes:
 
 
 @cache
-def _probe(field: str) -> Any:
+def _probe(field: str) -> tuple[bytes, Callable[[bytes], Any]]:
     # One struct per field name: decoding it reads that key only and skips every other value.
-    return msgspec.defstruct("_Probe", [("value", Any, msgspec.field(default=msgspec.UNSET, name=field))])
+    probe = msgspec.defstruct("_Probe", [("value", Any, msgspec.field(default=msgspec.UNSET, name=field))])
+    return msgspec.json.encode(field), msgspec.json.Decoder(probe).decode
