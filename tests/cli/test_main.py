@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import msgspec
 import pytest
 
 from aiopinterest.cli import EXIT_USAGE, main
+from aiopinterest.cli.state import STATE_FILE
 
 from .conftest import SimulatorProcess, lines, run_command
 
@@ -130,20 +132,22 @@ def test_export_json_summary_and_plain_progress_when_not_a_terminal(
 @pytest.fixture(scope="module")
 def slow_simulator() -> Iterator[SimulatorProcess]:
     # Slow enough that an export takes about a second, so that kills land in the middle of it.
-    process = SimulatorProcess("--boards", "4", "--pins-per-board", "1500", "--latency", "0.03")
+    process = SimulatorProcess("--boards", "3", "--pins-per-board", "2000", "--latency", "0.04")
     try:
         yield process
     finally:
         process.close()
 
 
-def _export_arguments(directory: Path) -> list[str]:
+def _export_arguments(directory: Path, format: str = "jsonl") -> list[str]:
     return [
         "export",
         "boards",
         "board_pins",
         "--out",
         str(directory),
+        "--format",
+        format,
         "--concurrency",
         "2",
         "--commit-every",
@@ -152,39 +156,58 @@ def _export_arguments(directory: Path) -> list[str]:
     ]
 
 
+def _wait_until_under_way(directory: Path, process: subprocess.Popen[bytes]) -> None:
+    """Until the export has made a commit (so it is past start-up), or has ended."""
+    deadline = time.monotonic() + 30
+    while not (directory / STATE_FILE).exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _items(directory: Path, name: str, format: str) -> list[bytes]:
+    """The stream's items in a comparable form: JSONL lines, or Parquet rows as JSON."""
+    if format == "jsonl":
+        return lines(directory / f"{name}.jsonl")
+    import pyarrow.parquet as pq
+
+    return [msgspec.json.encode(row) for row in pq.read_table(directory / f"{name}.parquet").to_pylist()]
+
+
+@pytest.mark.parametrize(("format", "attempts"), [("jsonl", 4), ("parquet", 2)])
 def test_an_export_killed_at_random_moments_resumes_to_exactly_the_uninterrupted_result(
-    slow_simulator: SimulatorProcess, tmp_path: Path
+    slow_simulator: SimulatorProcess, tmp_path: Path, format: str, attempts: int
 ) -> None:
-    reference = slow_simulator.run(*_export_arguments(tmp_path / "reference"))
+    reference = slow_simulator.run(*_export_arguments(tmp_path / "reference", format))
     assert reference.returncode == 0, reference.stderr
     draws = random.Random(16)
     directory = tmp_path / "killed"
     kills = 0
-    for _ in range(4):
-        process = run_command(_export_arguments(directory), slow_simulator.env)
-        time.sleep(draws.uniform(0.4, 1.2))
+    for _ in range(attempts):
+        process = run_command(_export_arguments(directory, format), slow_simulator.env)
+        _wait_until_under_way(directory, process)
+        time.sleep(draws.uniform(0.0, 0.15))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
         process.communicate(timeout=30)
     assert kills >= 2
-    finished = slow_simulator.run(*_export_arguments(directory))
+    finished = slow_simulator.run(*_export_arguments(directory, format))
     assert finished.returncode == 0, finished.stderr
     for name in ("boards", "board_pins"):
-        expected = sorted(lines(tmp_path / "reference" / f"{name}.jsonl"))
-        got = sorted(lines(directory / f"{name}.jsonl"))
+        expected = sorted(_items(tmp_path / "reference", name, format))
+        got = sorted(_items(directory, name, format))
         assert len(got) == len(expected) and got == expected, name
     assert len(expected) == 6000 and len(set(got)) == 6000
 
 
-def test_sigterm_commits_and_the_same_command_continues(
-    slow_simulator: SimulatorProcess, tmp_path: Path
+@pytest.mark.parametrize(("received", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_commits_and_the_same_command_continues(
+    slow_simulator: SimulatorProcess, tmp_path: Path, received: signal.Signals, status: int
 ) -> None:
     process = run_command(_export_arguments(tmp_path), slow_simulator.env)
-    time.sleep(0.8)
-    process.send_signal(signal.SIGTERM)
+    _wait_until_under_way(tmp_path, process)
+    process.send_signal(received)
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 143, err
+    assert process.returncode == status, err
     assert b"run the same command again to continue" in err
     assert slow_simulator.run(*_export_arguments(tmp_path)).returncode == 0
     pins = lines(tmp_path / "board_pins.jsonl")
