@@ -17,7 +17,7 @@ async def test_the_json_summary_says_partial_and_counts_items_and_requests() -> 
     )
     out, err = io.StringIO(), io.StringIO()
     async with Client(access_token="t", base_url="http://127.0.0.1:9/v5") as client:
-        print_summary(summary, client, as_json=True, quiet=False, out=out, err=err)
+        print_summary(summary, client, "partial", as_json=True, quiet=False, out=out, err=err)
     document = msgspec.json.decode(out.getvalue())
     assert document["status"] == "partial" and document["items"] == 3 and document["errors"] == 1
     assert document["streams"]["board_pins"]["errors"] == 1 and document["requests"] == 0

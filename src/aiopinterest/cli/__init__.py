@@ -246,13 +246,18 @@ def _prepare_export(arguments: argparse.Namespace) -> Any:
     async def work(client: Any) -> int:
         reporter = make_reporter(quiet=arguments.quiet, budget=lambda: budget_line(client))
         exporter = Exporter(client, options, reporter)
+        outcome = "failed"
         try:
             summary = await exporter.run()
+            outcome = "partial" if summary.partial else "complete"
         except StateError as error:
             raise UsageError(f"--out: {error}") from None
+        except asyncio.CancelledError:
+            outcome = "interrupted"
+            raise
         finally:
             reporter.close()
-            print_summary(exporter.summary, client, as_json=arguments.json, quiet=arguments.quiet)
+            print_summary(exporter.summary, client, outcome, as_json=arguments.json, quiet=arguments.quiet)
         return EXIT_PARTIAL if summary.partial else EXIT_OK
 
     return work

@@ -22,10 +22,11 @@ def budget_line(client: Client) -> str:
     )
 
 
-def summary_document(summary: ExportSummary, client: Client) -> dict[str, Any]:
+def summary_document(summary: ExportSummary, client: Client, outcome: str) -> dict[str, Any]:
+    """``outcome``: complete, partial (some parents failed), failed or interrupted."""
     total = client.metrics.total()
     return {
-        "status": "partial" if summary.partial else "complete",
+        "status": outcome,
         "streams": {name: asdict(stream) for name, stream in summary.streams.items()},
         "items": sum(stream.items for stream in summary.streams.values()),
         "errors": summary.errors,
@@ -39,13 +40,14 @@ def summary_document(summary: ExportSummary, client: Client) -> dict[str, Any]:
 def print_summary(
     summary: ExportSummary,
     client: Client,
+    outcome: str,
     *,
     as_json: bool,
     quiet: bool,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> None:
-    document = summary_document(summary, client)
+    document = summary_document(summary, client, outcome)
     if as_json:
         print(msgspec.json.encode(document).decode(), file=out or sys.stdout, flush=True)
     if quiet:
