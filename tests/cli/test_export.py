@@ -26,6 +26,10 @@ def _append(path: Path, content: bytes) -> None:
         file.write(content)
 
 
+def _logged_errors(directory: Path) -> list[dict[str, object]]:
+    return [msgspec.json.decode(line) for line in lines(directory / ERRORS_FILE)]
+
+
 def _ids(path: Path) -> list[str]:
     return [msgspec.json.decode(line)["id"] for line in lines(path)]
 
@@ -176,7 +180,7 @@ async def test_a_forbidden_parent_is_logged_with_its_request_id_and_retried_next
     async with Client(access_token="t", base_url=str(server.make_url("/v5"))) as client:
         summary = await export(client, tmp_path, "board_pins")
         assert summary.partial and summary.errors == 1
-        [error] = [msgspec.json.decode(line) for line in lines(tmp_path / ERRORS_FILE)]
+        [error] = _logged_errors(tmp_path)
         assert error["parent"] == {"board_id": "2"} and error["status"] == 403
         assert error["request_id"] == "rid-123" and error["stream"] == "board_pins"
         assert _ids(tmp_path / "board_pins.jsonl") == ["10", "11"]
@@ -207,9 +211,8 @@ async def test_a_parent_whose_children_cannot_be_listed_is_a_partial_failure(
 ) -> None:
     server, _ = board_api
     async with Client(access_token="t", base_url=str(server.make_url("/v5"))) as client:
-        summary = await export(client, tmp_path, "board_section_pins")
-    assert summary.partial
-    [error] = [msgspec.json.decode(line) for line in lines(tmp_path / ERRORS_FILE)]
+        assert (await export(client, tmp_path, "board_section_pins")).partial
+    [error] = _logged_errors(tmp_path)
     assert error["parent"] == {"board_id": "2"} and error["status"] == 404
     [pin] = [msgspec.json.decode(line) for line in lines(tmp_path / "board_section_pins.jsonl")]
     assert pin == {"board_id": "1", "board_section_id": "5", "id": "50"}
