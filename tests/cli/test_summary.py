@@ -22,3 +22,19 @@ async def test_the_json_summary_says_partial_and_counts_items_and_requests() -> 
     assert document["status"] == "partial" and document["items"] == 3 and document["errors"] == 1
     assert document["streams"]["board_pins"]["errors"] == 1 and document["requests"] == 0
     assert "see errors.jsonl (exit status 2)" in err.getvalue()
+
+
+async def test_an_unfinished_export_says_so_in_both_summaries() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    async with Client(access_token="t", base_url="http://127.0.0.1:9/v5") as client:
+        print_summary(
+            ExportSummary({"boards": StreamSummary()}),
+            client,
+            "interrupted",
+            as_json=True,
+            quiet=False,
+            out=out,
+            err=err,
+        )
+    assert msgspec.json.decode(out.getvalue())["status"] == "interrupted"
+    assert "export interrupted: what was committed stays" in err.getvalue()

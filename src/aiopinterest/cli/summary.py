@@ -57,6 +57,8 @@ def print_summary(
         state = "already complete" if stream.skipped else f"{stream.items:,} items in {stream.units:,} pages"
         errors = f", {stream.errors} errors" if stream.errors else ""
         print(f"{name}: {state}{errors}", file=err)
+    if outcome in ("failed", "interrupted"):
+        print(f"export {outcome}: what was committed stays; the same command continues from there", file=err)
     print(
         f"{document['items']:,} items, {document['requests']:,} requests, {document['retries']} retries, "
         f"{document['rate_limited']} 429s absorbed, {summary.seconds:.1f} s"
