@@ -35,6 +35,7 @@ check: lint typecheck check-generated test
 
 demo: setup
 	$(PY) examples/ingest.py
+	$(PY) examples/export_demo.py
 
 bench: setup
 	$(PY) -m bench
