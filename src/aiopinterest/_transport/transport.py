@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from types import MappingProxyType
-from typing import Final, Literal, TypeVar, overload
+from typing import Final, Literal, TypeVar, cast, overload
 
 import aiohttp
 import anyio
@@ -32,7 +32,7 @@ from .clock import Clock
 from .deadlines import AttemptDeadlines
 from .gates import RateLimitGates
 from .headers import requested_wait
-from .hooks import Hooks, RequestEvent, ResponseEvent
+from .hooks import CallEvent, Hooks, RequestEvent, ResponseEvent
 from .http import Body, ProxySelector, Timeout, create_session, exchange
 from .metrics import CategoryMetrics, Metrics
 from .redact import redact_url
@@ -266,6 +266,7 @@ class Transport:
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
         stream: bool = False,
+        _observed: bool = False,
     ) -> RawResponse | StreamedResponse:
         """Send with retries; returns the final response, or raises the typed error of the last attempt.
 
@@ -275,12 +276,35 @@ class Transport:
         retries). With ``stream``, a successful response comes back as a :class:`StreamedResponse` holding its
         concurrency slot, its body unread (see :meth:`stream`).
         """
+        if not _observed and (self.hooks.call_start or self.hooks.call_end):
+            # Once more, between the call hooks; calls without call hooks pay for nothing but this test.
+            resend = cast("Callable[..., Awaitable[RawResponse | StreamedResponse]]", self.send)
+            call = CallEvent(
+                method=request.method,
+                url=redact_url(request.url),
+                category=request.category,
+                operation_id=request.operation_id,
+            )
+            return await self.hooks.observe_call(
+                call,
+                lambda: resend(
+                    request,
+                    timeout=timeout,
+                    retry=retry,
+                    capture=capture,
+                    raise_for_status=raise_for_status,
+                    stream=stream,
+                    _observed=True,
+                ),
+            )
         session, budget = self._begin(request, timeout)
         policy = retry or self.retry
         counters = self._counters[request.category]
         attempt = 0
         waited = 0.0
         renewed = False
+        backoff = 0.0  # slept before this attempt
+        reason: str | None = None  # why this attempt is a retry
         while True:
             attempt += 1
             if attempt > 1:
@@ -288,6 +312,7 @@ class Transport:
             token = None
             if request.authenticated:
                 token = self._auth.fresh_token() or await budget.bound(self._auth.bearer())
+            gate_wait = 0.0
             if not self._gates.pass_now(request.category):
                 gate_wait = await budget.bound(self._gates.wait(request.category))
                 counters.gate_wait += gate_wait
@@ -298,7 +323,9 @@ class Transport:
             except anyio.WouldBlock:
                 await self._wait_for_slot(budget)
             try:
-                outcome = await self._attempt(session, request, token, attempt, counters, budget, stream)
+                outcome = await self._attempt(
+                    session, request, token, attempt, counters, budget, stream, gate_wait, backoff, reason
+                )
             except BaseException:
                 self._slots.release()
                 raise
@@ -322,6 +349,7 @@ class Transport:
                 if outcome.status == 401 and token is not None and not renewed:
                     if await budget.bound(self._auth.renew_rejected(token)):
                         renewed = True
+                        reason, backoff = "401", 0.0
                         continue
                 failure = self._failure(request, attempt, waited, response=outcome)
 
@@ -340,13 +368,16 @@ class Transport:
                     attempt,
                     request.category,
                 )
+            reason = str(failure.status) if failure.status is not None else type(failure.error).__name__
             if failure.status == 429:
                 # Served at the gate on the next turn, where every request of the category waits with us.
                 self._gates.block(request.category, delay)
+                backoff = 0.0
             else:
                 await budget.bound(self.clock.sleep(delay))
                 counters.backoff_wait += delay
                 waited += delay
+                backoff = delay
 
     def _final(
         self,
@@ -447,6 +478,9 @@ class Transport:
         counters: CategoryMetrics,
         budget: _Budget,
         stream: bool,
+        rate_limit_wait: float = 0.0,
+        backoff: float = 0.0,
+        retry_reason: str | None = None,
     ) -> RawResponse | StreamedResponse | TransportError:
         """One HTTP exchange, with its hooks, metrics and log line; a transport failure is returned, not raised.
 
@@ -466,6 +500,9 @@ class Transport:
                 operation_id=request.operation_id,
                 attempt=attempt,
                 headers=self._base_headers | request.headers,
+                rate_limit_wait=rate_limit_wait,
+                backoff=backoff,
+                retry_reason=retry_reason,
             )
             await self.hooks.emit_request(event)
             headers = self._with_credentials(event.headers, token, request)
