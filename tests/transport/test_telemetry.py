@@ -246,3 +246,24 @@ assert not loaded, loaded
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+async def test_a_streamed_attempt_ends_when_its_body_is_closed(
+    server: ApiServer, make_client: MakeClient, recorded: Recorded
+) -> None:
+    async def download(request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * 10_000)
+
+    server.route("GET", "/files/report.csv", download)
+    client = await make_client()
+    recorded.instrument(client)
+
+    async with client._stream_raw("GET", str(server.url("/files/report.csv"))) as response:
+        [call] = recorded.finished()  # the call is over once the headers are in; the attempt is not
+        assert len(await response.read()) == 10_000
+
+    call, attempt = recorded.finished()
+    assert (call.name, attempt.name) == ("GET", "GET")  # no operation, so no route template
+    assert attempt.parent is not None and attempt.parent.span_id == call.context.span_id
+    assert (attempt.attributes or {})["http.response.body.size"] == 10_000
+    assert "url.template" not in (attempt.attributes or {})
