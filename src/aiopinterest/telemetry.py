@@ -61,6 +61,7 @@ METRIC_KEYS: Final[tuple[str, ...]] = (
     "url.template",
     CATEGORY,
 )
+OUTCOME_KEYS: Final[tuple[str, ...]] = ("http.response.status_code", "error.type")
 # Buckets of http.client.request.duration, as OpenTelemetry's HTTP conventions advise (seconds).
 DURATION_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 
@@ -169,14 +170,17 @@ class Telemetry:
             self._end_attempt(call.open_attempt, None, kind, None)
         status = event.status if event.status is not None else getattr(event.error, "status", None)
         span = call.span
-        span.set_attribute(ATTEMPTS, call.attempts)
-        span.set_attribute(RATE_LIMIT_WAIT, call.rate_limit_wait)
-        span.set_attribute(BACKOFF, call.backoff)
+        outcome: dict[str, AttributeValue] = {
+            ATTEMPTS: call.attempts,
+            RATE_LIMIT_WAIT: call.rate_limit_wait,
+            BACKOFF: call.backoff,
+        }
         if isinstance(status, int):
-            span.set_attribute("http.response.status_code", status)
+            outcome["http.response.status_code"] = status
         if kind is not None:
-            span.set_attribute("error.type", kind)
+            outcome["error.type"] = kind
             span.set_status(Status(StatusCode.ERROR, _describe(event.error)))
+        span.set_attributes(outcome)
         if event.error is not None and status is None:
             span.record_exception(event.error)
         span.end()
@@ -226,14 +230,14 @@ class Telemetry:
             key: attributes[key] for key in METRIC_KEYS if key in attributes
         }
         if status is not None:
-            span.set_attribute("http.response.status_code", status)
             metric_attributes["http.response.status_code"] = status
-        if response is not None:
-            span.set_attribute("http.response.body.size", response.bytes_received)
         if kind is not None:
-            span.set_attribute("error.type", kind)
             metric_attributes["error.type"] = kind
             span.set_status(Status(StatusCode.ERROR, _describe(response.error if response else None)))
+        outcome = {key: metric_attributes[key] for key in OUTCOME_KEYS if key in metric_attributes}
+        if response is not None:
+            outcome["http.response.body.size"] = response.bytes_received
+        span.set_attributes(outcome)
         span.end()
         if response is not None:
             self._duration.record(response.elapsed, metric_attributes)

@@ -26,7 +26,9 @@ def answers(*statuses: int) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         if remaining:
             status = remaining.pop(0)
-            return web.json_response({"code": 1, "message": "no"}, status=status, headers={"Retry-After": "2"})
+            return web.json_response(
+                {"code": 1, "message": "no"}, status=status, headers={"Retry-After": "2"}
+            )
         return await json_item(request)
 
     return handler
