@@ -34,7 +34,7 @@ try:
     from opentelemetry import metrics, propagate, trace
     from opentelemetry.context import Context
     from opentelemetry.trace import Span, SpanKind, Status, StatusCode
-except ImportError as missing:  # pragma: no cover - exercised only without the extra
+except ImportError as missing:
     raise ImportError(
         "aiopinterest.telemetry needs OpenTelemetry: pip install 'aiopinterest[otel]'"
     ) from missing

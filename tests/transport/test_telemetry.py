@@ -267,3 +267,16 @@ async def test_a_streamed_attempt_ends_when_its_body_is_closed(
     assert attempt.parent is not None and attempt.parent.span_id == call.context.span_id
     assert (attempt.attributes or {})["http.response.body.size"] == 10_000
     assert "url.template" not in (attempt.attributes or {})
+
+
+def test_without_the_extra_the_import_says_what_to_install() -> None:
+    script = """
+import sys
+sys.modules["opentelemetry"] = None  # as if opentelemetry-api were not installed
+try:
+    import aiopinterest.telemetry
+except ImportError as error:
+    print(error)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "pip install 'aiopinterest[otel]'" in result.stdout
