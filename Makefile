@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup generate check-generated lint typecheck test check demo bench bench-quick docs clean
+.PHONY: setup generate check-generated docs check-docs lint typecheck test check demo bench bench-quick clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,14 @@ generate: setup
 check-generated: setup
 	$(PY) -m codegen check
 
+# The reference under docs/reference/, a page per namespace and the models by initial.
+docs: setup
+	$(PY) -m codegen docs
+
+# Fails when docs/reference/ differs from a fresh `make docs`.
+check-docs: setup
+	$(PY) -m codegen check-docs
+
 lint: setup
 	$(PY) -m ruff check src tests codegen bench examples
 	$(PY) -m ruff format --check src tests codegen bench examples
@@ -31,7 +39,7 @@ typecheck: setup
 test: setup
 	$(PY) -m pytest -q
 
-check: lint typecheck check-generated test
+check: lint typecheck check-generated check-docs test
 
 demo: setup
 	$(PY) examples/ingest.py

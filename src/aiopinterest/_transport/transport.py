@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from types import MappingProxyType
-from typing import Final, Literal, TypeVar, overload
+from typing import Final, Literal, TypeVar, cast, overload
 
 import aiohttp
 import anyio
@@ -32,7 +32,7 @@ from .clock import Clock
 from .deadlines import AttemptDeadlines
 from .governor import Governor, Permit
 from .headers import requested_wait
-from .hooks import Hooks, RequestEvent, ResponseEvent
+from .hooks import CallEvent, Hooks, RequestEvent, ResponseEvent
 from .http import Body, ProxySelector, Timeout, create_session, exchange
 from .metrics import CategoryMetrics, Metrics
 from .redact import redact_url
@@ -191,6 +191,10 @@ class _Call(msgspec.Struct):
     # Seconds spent so far waiting for the budget and in backoff (the retry policy's max_wait).
     waited: float = 0.0
     renewed: bool = False
+    # For the request hooks: what this attempt waited for the budget and in backoff, and why it is a retry.
+    rate_limit_wait: float = 0.0
+    backoff: float = 0.0
+    reason: str | None = None
 
 
 class Transport:
@@ -284,6 +288,7 @@ class Transport:
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
         stream: bool = False,
+        _observed: bool = False,
     ) -> RawResponse | StreamedResponse:
         """Send with retries; returns the final response, or raises the typed error of the last attempt.
 
@@ -296,6 +301,27 @@ class Transport:
         retries). With ``stream``, a successful response comes back as a :class:`StreamedResponse` holding its
         concurrency slot, its body unread (see :meth:`stream`).
         """
+        if not _observed and (self.hooks.call_start or self.hooks.call_end):
+            # Once more, between the call hooks; calls without call hooks pay for nothing but this test.
+            resend = cast("Callable[..., Awaitable[RawResponse | StreamedResponse]]", self.send)
+            event = CallEvent(
+                method=request.method,
+                url=redact_url(request.url),
+                category=request.category,
+                operation_id=request.operation_id,
+            )
+            return await self.hooks.observe_call(
+                event,
+                lambda: resend(
+                    request,
+                    timeout=timeout,
+                    retry=retry,
+                    capture=capture,
+                    raise_for_status=raise_for_status,
+                    stream=stream,
+                    _observed=True,
+                ),
+            )
         call = self._begin(request, timeout, retry)
         while True:
             call.attempt += 1
@@ -392,6 +418,7 @@ class Transport:
             waited = self.clock.monotonic() - started
             call.counters.gate_wait += waited
             call.waited += waited
+            call.rate_limit_wait += waited
             try:
                 await self._wait_for_slot(call.deadline)
             except BaseException:
@@ -494,6 +521,9 @@ class Transport:
             operation_id=request.operation_id,
             attempt=call.attempt,
             headers=self._base_headers | request.headers,
+            rate_limit_wait=call.rate_limit_wait,
+            backoff=call.backoff,
+            retry_reason=call.reason,
         )
         await self.hooks.emit_request(event)
         return event
@@ -615,6 +645,8 @@ class Transport:
         if isinstance(outcome, TransportError) or outcome.status != 401 or token is None or call.renewed:
             return False
         call.renewed = await call.deadline.bound(self._auth.renew_rejected(token))
+        if call.renewed:
+            call.reason, call.backoff, call.rate_limit_wait = "401", 0.0, 0.0
         return call.renewed
 
     def _failure(self, call: _Call, outcome: RawResponse | TransportError) -> Failure:
@@ -661,6 +693,8 @@ class Transport:
         """A 429 blocks the whole category in the governor for as long as the server asked (without a word from
         the server, the governor's pace found from 429s spaces the retry); any other failure sleeps its backoff
         alone, then queues for the budget again."""
+        call.reason = str(failure.status) if failure.status is not None else type(failure.error).__name__
+        call.backoff = call.rate_limit_wait = 0.0
         if failure.status == 429:
             asked = call.policy.server_delay(failure)
             if asked is not None:
@@ -669,6 +703,7 @@ class Transport:
         await call.deadline.bound(self.clock.sleep(delay))
         call.counters.backoff_wait += delay
         call.waited += delay
+        call.backoff = delay
 
     def _give_up(
         self,

@@ -2,7 +2,7 @@
 
 Every reporter shows, per stream, the items and units (pages, windows) written, the rate, and an ETA where the
 total is known (a board's ``pin_count``); and a line for the rate budget: requests, 429s absorbed, time spent
-waiting at the rate-limit gates (pacing or blocked) and in backoff.
+waiting for the rate budget (pacing or blocked) and in backoff.
 """
 
 from __future__ import annotations

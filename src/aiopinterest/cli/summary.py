@@ -18,7 +18,7 @@ def budget_line(client: Client) -> str:
     total = client.metrics.total()
     return (
         f"rate budget: {total.requests:,} requests, {total.rate_limited} 429s absorbed, "
-        f"{total.gate_wait:.1f} s pacing or blocked at the gates, {total.backoff_wait:.1f} s in backoff"
+        f"{total.gate_wait:.1f} s waiting for the rate budget, {total.backoff_wait:.1f} s in backoff"
     )
 
 
