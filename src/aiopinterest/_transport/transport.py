@@ -304,15 +304,10 @@ class Transport:
         if not _observed and (self.hooks.call_start or self.hooks.call_end):
             # Once more, between the call hooks; calls without call hooks pay for nothing but this test.
             resend = cast("Callable[..., Awaitable[RawResponse | StreamedResponse]]", self.send)
-            event = CallEvent(
-                method=request.method,
-                url=redact_url(request.url),
-                category=request.category,
-                operation_id=request.operation_id,
-            )
-            return await self.hooks.observe_call(
-                event,
-                lambda: resend(
+            return await self._between_call_hooks(
+                request,
+                partial(
+                    resend,
                     request,
                     timeout=timeout,
                     retry=retry,
@@ -374,6 +369,17 @@ class Transport:
             yield response
         finally:
             await response.aclose()
+
+    async def _between_call_hooks(
+        self, request: OutgoingRequest, send: Callable[[], Awaitable[RawResponse | StreamedResponse]]
+    ) -> RawResponse | StreamedResponse:
+        event = CallEvent(
+            method=request.method,
+            url=redact_url(request.url),
+            category=request.category,
+            operation_id=request.operation_id,
+        )
+        return await self.hooks.observe_call(event, send)
 
     # -- the steps of a call ----------------------------------------------------------------------------------
 
