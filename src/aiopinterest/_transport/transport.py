@@ -323,18 +323,7 @@ class Transport:
             token = None
             if request.authenticated:
                 token = self._auth.fresh_token() or await call.deadline.bound(self._auth.bearer())
-            try:
-                # The common case, without the coroutine and event-loop round trip of an awaited acquire.
-                self._slots.acquire_nowait()
-            except anyio.WouldBlock:
-                permit = await self._admit(call)
-            else:
-                permit_now = self._governor.admit_now(request.category)
-                if permit_now is None:
-                    self._slots.release()
-                    permit = await self._admit(call)
-                else:
-                    permit = permit_now
+            permit = self._admit_now(request) or await self._admit(call)
             outcome = await self._attempt(call, token, permit, stream)
             if isinstance(outcome, StreamedResponse):
                 return outcome
@@ -411,6 +400,18 @@ class Transport:
         deadline = _Deadline(timeouts, request, math.inf if total is None else time.monotonic() + total)
         counters = self._counters[request.category]
         return _Call(request, session, deadline, retry or self.retry, counters, self._governor.arrival())
+
+    def _admit_now(self, request: OutgoingRequest) -> Permit | None:
+        """A free slot and the governor's leave at once (the common case, without the coroutine and event-loop
+        round trip of an awaited acquire), or None."""
+        try:
+            self._slots.acquire_nowait()
+        except anyio.WouldBlock:
+            return None
+        permit = self._governor.admit_now(request.category)
+        if permit is None:
+            self._slots.release()
+        return permit
 
     async def _admit(self, call: _Call) -> Permit:
         """Wait for the governor's leave, then for a concurrency slot; a block that begins while the call waits
