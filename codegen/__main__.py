@@ -24,7 +24,7 @@ def render() -> dict[Path, str]:
     builder = Builder(spec)
     builder.load_components()
     ops = collect(builder)
-    plan = ModelPlan(builder)
+    plan = ModelPlan(builder, ops)
     grouped = by_namespace(ops)
     files = {
         OUTPUT

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import msgspec
+from msgspec import UNSET
 
 from ._operation import Operation, Parameter
 from ._validation import checker, validate
@@ -49,7 +50,7 @@ def build_request(
     url_path = operation.path
     for name, check, placeholder in plan.path:
         value = path_values.get(name)
-        if value is None:
+        if value is None or value is UNSET:
             raise RequestValidationError(name, "is required")
         if type(value) is not str:
             value = _plain(value)
@@ -61,7 +62,8 @@ def build_request(
     query_pairs: list[tuple[str, str]] = []
     for name, check, required, parameter in plan.query:
         value = query_values.get(name)
-        if value is None:
+        # UNSET is a method's default: not given. None too, for a query parameter, where null has no form.
+        if value is None or value is UNSET:
             if required:
                 raise RequestValidationError(name, "is required")
             continue

@@ -521,7 +521,8 @@ class MediaNamespace(MediaResource):
 
     async def _register(self, media_type: str) -> tuple[MediaUpload, _UploadTarget]:
         raw = RawResponse()
-        registration = await self.create(media_type=media_type, options=RequestOptions(capture=raw))
+        # As a dict: the type is any string here, checked against the spec's MediaUploadType on the way out.
+        registration = await self.create(body={"media_type": media_type}, options=RequestOptions(capture=raw))
         try:
             target = _target_decoder.decode(raw.content)
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
