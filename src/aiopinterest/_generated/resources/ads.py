@@ -8,16 +8,15 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
 from ..models import (
     AdArrayResponse,
     AdCreateRequest,
-    AdPreviewRequest,
-    AdPreviewRequestVariant1,
-    AdPreviewRequestVariant2,
-    AdPreviewRequestVariant3,
+    AdPreviewRequestInput,
     AdPreviewURLResponse,
     AdResponse,
     AdUpdateRequest,
@@ -40,12 +39,7 @@ class AdsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        body: AdPreviewRequestVariant1
-        | AdPreviewRequestVariant2
-        | AdPreviewRequestVariant3
-        | AdPreviewRequest
-        | Mapping[str, Any]
-        | None = None,
+        body: AdPreviewRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> AdPreviewURLResponse:
         """Create ad preview with pin or image
@@ -78,14 +72,14 @@ class AdsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_ids: Sequence[str] | None = None,
-        ad_group_ids: Sequence[str] | None = None,
-        ad_ids: Sequence[str] | None = None,
+        campaign_ids: Sequence[str] | UnsetType = UNSET,
+        ad_group_ids: Sequence[str] | UnsetType = UNSET,
+        ad_ids: Sequence[str] | UnsetType = UNSET,
         entity_statuses: Sequence[Literal["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]]
-        | None = None,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
+        | UnsetType = UNSET,
+        page_size: int | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
+        bookmark: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[AdResponse]:
         """List ads
@@ -365,14 +359,14 @@ class AdsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        ad_ids: Sequence[str] | None = None,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        pin_ids: Sequence[str] | None = None,
-        campaign_ids: Sequence[str] | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        ad_ids: Sequence[str] | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
+        pin_ids: Sequence[str] | UnsetType = UNSET,
+        campaign_ids: Sequence[str] | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdsAnalyticsResponse:
         """Get ad analytics
@@ -616,12 +610,12 @@ class AdsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        attribution_types: Sequence[ConversionReportAttributionType] | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
+        attribution_types: Sequence[ConversionReportAttributionType] | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> MetricsResponse:
         """Get targeting analytics for ads

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -35,12 +37,12 @@ class KeywordsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_id: str | None = None,
-        ad_group_id: str | None = None,
-        ad_group_ids: Sequence[str] | None = None,
-        match_types: Sequence[MatchType] | None = None,
-        page_size: int | None = None,
-        bookmark: str | None = None,
+        campaign_id: str | UnsetType = UNSET,
+        ad_group_id: str | UnsetType = UNSET,
+        ad_group_ids: Sequence[str] | UnsetType = UNSET,
+        match_types: Sequence[MatchType] | UnsetType = UNSET,
+        page_size: int | UnsetType = UNSET,
+        bookmark: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Keyword]:
         """Get keywords
@@ -92,8 +94,8 @@ class KeywordsResource(Resource):
         *,
         ad_account_id: str,
         body: KeywordsRequest | Mapping[str, Any] | None = None,
-        keywords: Sequence[KeywordsCommon | Mapping[str, Any]] | None = None,
-        parent_id: str | None = None,
+        keywords: Sequence[KeywordsCommon | Mapping[str, Any]] | UnsetType = UNSET,
+        parent_id: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> KeywordsResponse:
         """Create keywords
@@ -132,7 +134,7 @@ class KeywordsResource(Resource):
         *,
         ad_account_id: str,
         body: KeywordUpdateBody | Mapping[str, Any] | None = None,
-        keywords: Sequence[KeywordUpdate | Mapping[str, Any]] | None = None,
+        keywords: Sequence[KeywordUpdate | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> KeywordsResponse:
         """Update keywords
@@ -220,14 +222,15 @@ class KeywordsResource(Resource):
                 "womens_fashion",
             ]
         ]
-        | None = None,
-        genders: Sequence[Literal["female", "male", "unknown"]] | None = None,
-        ages: Sequence[Literal["18-24", "25-34", "35-44", "45-49", "50-54", "55-64", "65+"]] | None = None,
-        include_keywords: Sequence[str] | None = None,
-        normalize_against_group: bool | None = None,
-        limit: int | None = None,
-        include_prediction: bool | None = None,
-        include_demographics: bool | None = None,
+        | UnsetType = UNSET,
+        genders: Sequence[Literal["female", "male", "unknown"]] | UnsetType = UNSET,
+        ages: Sequence[Literal["18-24", "25-34", "35-44", "45-49", "50-54", "55-64", "65+"]]
+        | UnsetType = UNSET,
+        include_keywords: Sequence[str] | UnsetType = UNSET,
+        normalize_against_group: bool | UnsetType = UNSET,
+        limit: int | UnsetType = UNSET,
+        include_prediction: bool | UnsetType = UNSET,
+        include_demographics: bool | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TrendingKeywordsResponse:
         """List trending keywords

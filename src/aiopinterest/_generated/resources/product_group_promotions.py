@@ -8,6 +8,8 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -32,13 +34,13 @@ class ProductGroupPromotionsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        product_group_promotion_ids: Sequence[str] | None = None,
+        product_group_promotion_ids: Sequence[str] | UnsetType = UNSET,
         entity_statuses: Sequence[Literal["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]]
-        | None = None,
-        ad_group_id: str | None = None,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
+        | UnsetType = UNSET,
+        ad_group_id: str | UnsetType = UNSET,
+        page_size: int | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
+        bookmark: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[ProductGroupPromotion]:
         """Get product group promotions
@@ -85,8 +87,8 @@ class ProductGroupPromotionsResource(Resource):
         *,
         ad_account_id: str,
         body: ProductGroupPromotionCreateRequest | Mapping[str, Any] | None = None,
-        ad_group_id: str | None = None,
-        product_group_promotion: Sequence[ProductGroupPromotion | Mapping[str, Any]] | None = None,
+        ad_group_id: str | UnsetType = UNSET,
+        product_group_promotion: Sequence[ProductGroupPromotion | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductGroupPromotionResponse:
         """Create product group promotions
@@ -121,8 +123,8 @@ class ProductGroupPromotionsResource(Resource):
         *,
         ad_account_id: str,
         body: ProductGroupPromotionUpdateRequest | Mapping[str, Any] | None = None,
-        ad_group_id: str | None = None,
-        product_group_promotion: Sequence[ProductGroupPromotion | Mapping[str, Any]] | None = None,
+        ad_group_id: str | UnsetType = UNSET,
+        product_group_promotion: Sequence[ProductGroupPromotion | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductGroupPromotionResponse:
         """Update product group promotions
@@ -362,11 +364,11 @@ class ProductGroupPromotionsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductGroupAnalyticsResponse:
         """Get product group analytics
