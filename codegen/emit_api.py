@@ -140,10 +140,14 @@ class _Method:
         self.imports |= annotation.imports
         return annotation.text
 
-    def optional(self, node: dict[str, Any]) -> str:
-        """An optional argument: not sent unless given (``UNSET``); ``None`` only where the spec allows null."""
+    def optional(self, node: dict[str, Any], *, none_omits: bool = False) -> str:
+        """An optional argument: not sent unless given (``UNSET``); ``None`` sends null where the spec allows it,
+        and (``none_omits``: a query parameter, where null has no form) is taken as not given."""
         self.imports.update(UNSET_IMPORTS)
-        return f"{self.strict(node)} | UnsetType = UNSET"
+        annotation = self.strict(node)
+        if none_omits and not annotation.endswith(" | None"):
+            annotation += " | None"
+        return f"{annotation} | UnsetType = UNSET"
 
     def source(self) -> list[str]:
         op = self.op
@@ -154,7 +158,12 @@ class _Method:
         taken = {"self", "body", "options"}
         ordered = sorted(op.params, key=lambda p: (not p.required, p.location != "path"))
         for p in ordered:
-            signature.append(f"{p.name}: {self.strict(p.schema) if p.required else self.optional(p.schema)}")
+            annotation = (
+                self.strict(p.schema)
+                if p.required
+                else self.optional(p.schema, none_omits=p.location == "query")
+            )
+            signature.append(f"{p.name}: {annotation}")
             (path_args if p.location == "path" else query_args).append(p.name)
             taken.add(p.name)
             docs.append(

@@ -32,6 +32,7 @@ KEPT_KEYWORDS = (
     "default",
     "example",
     "readOnly",
+    "x-required-unless",
 )
 REF_PREFIX = "#/components/schemas/"
 
