@@ -8082,7 +8082,7 @@ class PinAnalyticsMetricsResponse(Model):
     """The metric name and value over the requested period for each requested metric"""
 
 
-class PinCreate(Model):
+class PinCreate(Model, kw_only=True):
     """Resource create operation model."""
 
     alt_text: str | None | msgspec.UnsetType = msgspec.UNSET
@@ -8094,12 +8094,14 @@ class PinCreate(Model):
     dominant_color: str | None | msgspec.UnsetType = msgspec.UNSET
     """Dominant pin color."""
     link: str | None | msgspec.UnsetType = msgspec.UNSET
-    media_source: PinMediaSourceInput | msgspec.UnsetType = msgspec.UNSET
+    media_source: PinMediaSourceInput
     parent_pin_id: str | None | msgspec.UnsetType = msgspec.UNSET
     """The source pin id if this pin was saved from another pin."""
     sponsor_id: str | None | msgspec.UnsetType = msgspec.UNSET
     """The sponsor account id to request paid partnership from."""
     title: str | None | msgspec.UnsetType = msgspec.UNSET
+    is_removable: bool | msgspec.UnsetType = msgspec.UNSET
+    """Whether the Pin is ad-only: set to true, it needs no board (it goes to the Ad-only Pins board)."""
 
 
 class PinMedia(Model):

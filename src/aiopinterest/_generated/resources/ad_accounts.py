@@ -62,9 +62,9 @@ class AdAccountsResource(Resource):
     def list(
         self,
         *,
-        include_shared_accounts: bool | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        include_shared_accounts: bool | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[AdAccount]:
         """List ad accounts
@@ -341,11 +341,11 @@ class AdAccountsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
-        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdAccountAnalyticsResponse:
         """Get ad account analytics
@@ -1005,12 +1005,12 @@ class AdAccountsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
-        attribution_types: Sequence[ConversionReportAttributionType] | UnsetType = UNSET,
-        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        attribution_types: Sequence[ConversionReportAttributionType] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> MetricsResponse:
         """Get targeting analytics for an ad account
@@ -1069,9 +1069,9 @@ class AdAccountsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        page_size: int | UnsetType = UNSET,
-        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[TemplateResponse]:
         """List templates
@@ -1101,9 +1101,9 @@ class AdAccountsResource(Resource):
         *,
         ad_account_id: str,
         template_id: str,
-        start_date: datetime.date | str | UnsetType = UNSET,
-        end_date: datetime.date | str | UnsetType = UNSET,
-        granularity: Granularity | UnsetType = UNSET,
+        start_date: datetime.date | str | None | UnsetType = UNSET,
+        end_date: datetime.date | str | None | UnsetType = UNSET,
+        granularity: Granularity | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TemplateBasedReport:
         """Create async request for an analytics report using a template

@@ -45,14 +45,15 @@ class AdGroupsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_ids: Sequence[str] | UnsetType = UNSET,
-        ad_group_ids: Sequence[str] | UnsetType = UNSET,
+        campaign_ids: Sequence[str] | None | UnsetType = UNSET,
+        ad_group_ids: Sequence[str] | None | UnsetType = UNSET,
         entity_statuses: Sequence[Literal["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]]
+        | None
         | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        translate_interests_to_names: bool | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        translate_interests_to_names: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[AdGroupResponse]:
         """List ad groups
@@ -342,12 +343,12 @@ class AdGroupsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
-        aggregate_report_rows: bool | UnsetType = UNSET,
-        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        aggregate_report_rows: bool | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdGroupsAnalyticsResponse:
         """Get ad group analytics
@@ -589,12 +590,12 @@ class AdGroupsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
-        attribution_types: Sequence[ConversionReportAttributionType] | UnsetType = UNSET,
-        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        attribution_types: Sequence[ConversionReportAttributionType] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> MetricsResponse:
         """Get targeting analytics for ad groups

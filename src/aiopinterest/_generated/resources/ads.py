@@ -72,14 +72,15 @@ class AdsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_ids: Sequence[str] | UnsetType = UNSET,
-        ad_group_ids: Sequence[str] | UnsetType = UNSET,
-        ad_ids: Sequence[str] | UnsetType = UNSET,
+        campaign_ids: Sequence[str] | None | UnsetType = UNSET,
+        ad_group_ids: Sequence[str] | None | UnsetType = UNSET,
+        ad_ids: Sequence[str] | None | UnsetType = UNSET,
         entity_statuses: Sequence[Literal["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]]
+        | None
         | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[AdResponse]:
         """List ads
@@ -359,14 +360,14 @@ class AdsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        ad_ids: Sequence[str] | UnsetType = UNSET,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
-        pin_ids: Sequence[str] | UnsetType = UNSET,
-        campaign_ids: Sequence[str] | UnsetType = UNSET,
-        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
+        ad_ids: Sequence[str] | None | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        pin_ids: Sequence[str] | None | UnsetType = UNSET,
+        campaign_ids: Sequence[str] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdsAnalyticsResponse:
         """Get ad analytics
@@ -610,12 +611,12 @@ class AdsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
-        attribution_types: Sequence[ConversionReportAttributionType] | UnsetType = UNSET,
-        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        attribution_types: Sequence[ConversionReportAttributionType] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> MetricsResponse:
         """Get targeting analytics for ads

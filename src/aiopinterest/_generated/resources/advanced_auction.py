@@ -31,7 +31,7 @@ class AdvancedAuctionResource(Resource):
     async def items_get_post(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: AdvancedAuctionItemsGetRequest | Mapping[str, Any] | None = None,
         catalog_id: str | UnsetType = UNSET,
         items: Sequence[AdvancedAuctionKey | Mapping[str, Any]] | UnsetType = UNSET,
@@ -71,7 +71,7 @@ class AdvancedAuctionResource(Resource):
     async def items_submit_post(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: AdvancedAuctionItemsSubmitRequest | Mapping[str, Any] | None = None,
         catalog_id: str | UnsetType = UNSET,
         items: Sequence[AdvancedAuctionItemsSubmitRecordInput | Mapping[str, Any]] | UnsetType = UNSET,

@@ -36,8 +36,8 @@ class AudienceSharingResource(Resource):
         ad_account_id: str,
         audience_id: str,
         account_type: AudienceAccountType,
-        page_size: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[SharedAudienceAccount]:
         """List accounts with access to an audience owned by an ad account
@@ -162,9 +162,9 @@ class AudienceSharingResource(Resource):
         self,
         *,
         business_id: str,
-        bookmark: str | UnsetType = UNSET,
-        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Audience]:
         """List received audiences for a business
@@ -196,8 +196,8 @@ class AudienceSharingResource(Resource):
         business_id: str,
         audience_id: str,
         account_type: AudienceAccountType,
-        page_size: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[SharedAudienceAccount]:
         """List accounts with access to an audience owned by a business

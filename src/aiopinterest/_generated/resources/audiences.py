@@ -32,10 +32,10 @@ class AudiencesResource(Resource):
         self,
         *,
         ad_account_id: str,
-        bookmark: str | UnsetType = UNSET,
-        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        ownership_type: Literal["OWNED", "RECEIVED"] | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ownership_type: Literal["OWNED", "RECEIVED"] | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Audience]:
         """List audiences

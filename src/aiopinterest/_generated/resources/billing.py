@@ -42,8 +42,8 @@ class BillingResource(Resource):
         self,
         *,
         ad_account_id: str,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[AdsCreditDiscountsResponse]:
         """Get ads credit discounts
@@ -112,8 +112,8 @@ class BillingResource(Resource):
         *,
         ad_account_id: str,
         is_active: bool,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[BillingProfilesResponse]:
         """Get billing profiles
@@ -145,15 +145,16 @@ class BillingResource(Resource):
         self,
         *,
         ad_account_id: str,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         sort: Literal["DUE_DATE", "BILLING_PERIOD", "DOCUMENT_TYPE", "TOTAL_AMOUNT", "INVOICE_NUMBER"]
+        | None
         | UnsetType = UNSET,
-        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
-        status: Literal["OPEN", "CLOSED"] | UnsetType = UNSET,
-        document_type: Literal["INVOICE", "CREDIT_MEMO"] | UnsetType = UNSET,
-        start_due_date: datetime.date | str | UnsetType = UNSET,
-        end_due_date: datetime.date | str | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        status: Literal["OPEN", "CLOSED"] | None | UnsetType = UNSET,
+        document_type: Literal["INVOICE", "CREDIT_MEMO"] | None | UnsetType = UNSET,
+        start_due_date: datetime.date | str | None | UnsetType = UNSET,
+        end_due_date: datetime.date | str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[BillingInvoiceResponse]:
         """Get billing invoices
@@ -431,8 +432,8 @@ class BillingResource(Resource):
         self,
         *,
         ad_account_id: str,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[SSIOInsertionOrderStatus]:
         """Get insertion order status by ad account id.
@@ -490,9 +491,9 @@ class BillingResource(Resource):
         self,
         *,
         ad_account_id: str,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        pin_order_id: str | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        pin_order_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[SSIOOrderLine]:
         """Get Salesforce order lines by ad account id.

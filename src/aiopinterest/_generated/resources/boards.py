@@ -35,10 +35,10 @@ class BoardsResource(Resource):
     def list(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
-        privacy: BoardPrivacyFilter | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        privacy: BoardPrivacyFilter | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Board]:
         """List boards
@@ -74,7 +74,7 @@ class BoardsResource(Resource):
     async def create(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: BoardCreate | Mapping[str, Any] | None = None,
         description: str | None | UnsetType = UNSET,
         is_ads_only: bool | UnsetType = UNSET,
@@ -115,7 +115,7 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Board:
         """Get board
@@ -143,7 +143,7 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: BoardWithUpdatePrivacyUpdate | Mapping[str, Any] | None = None,
         description: str | None | UnsetType = UNSET,
         name: str | UnsetType = UNSET,
@@ -183,7 +183,7 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete board
@@ -212,11 +212,11 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        creative_types: Sequence[CreativeType] | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
-        pin_metrics: bool | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        creative_types: Sequence[CreativeType] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        pin_metrics: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Pin]:
         """List Pins on board
@@ -256,9 +256,9 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        ad_account_id: str | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[BoardSection]:
         """List board sections
@@ -290,7 +290,7 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: BoardSection | Mapping[str, Any] | None = None,
         name: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
@@ -326,7 +326,7 @@ class BoardsResource(Resource):
         *,
         board_id: str,
         section_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: BoardSection | Mapping[str, Any] | None = None,
         name: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
@@ -363,7 +363,7 @@ class BoardsResource(Resource):
         *,
         board_id: str,
         section_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete board section
@@ -395,9 +395,9 @@ class BoardsResource(Resource):
         *,
         board_id: str,
         section_id: str,
-        ad_account_id: str | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Pin]:
         """List Pins on board section

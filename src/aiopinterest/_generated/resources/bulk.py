@@ -120,7 +120,7 @@ class BulkResource(Resource):
         *,
         ad_account_id: str,
         bulk_request_id: str,
-        include_details: bool | UnsetType = UNSET,
+        include_details: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BulkUpsertStatusResponse:
         """Download advertiser entities in bulk

@@ -52,10 +52,10 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         asset_id: str,
-        fetch_system_users: bool | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        start_index: int | UnsetType = UNSET,
+        fetch_system_users: bool | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserSingleAssetBinding]:
         """Get members with access to asset
@@ -93,9 +93,9 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         asset_id: str,
-        start_index: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserSingleAssetBinding]:
         """Get partners with access to asset
@@ -128,14 +128,15 @@ class BusinessAccessAssetsResource(Resource):
         self,
         *,
         business_id: str,
-        permissions: Sequence[PermissionsWithOwner] | UnsetType = UNSET,
-        child_asset_id: str | UnsetType = UNSET,
-        asset_group_id: str | UnsetType = UNSET,
+        permissions: Sequence[PermissionsWithOwner] | None | UnsetType = UNSET,
+        child_asset_id: str | None | UnsetType = UNSET,
+        asset_group_id: str | None | UnsetType = UNSET,
         asset_type: Literal["AD_ACCOUNT", "PROFILE", "ASSET_GROUP", "CATALOG", "CONSUMER"]
+        | None
         | UnsetType = UNSET,
-        start_index: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[GetBusinessAssetsResponse]:
         """List business assets
@@ -180,10 +181,11 @@ class BusinessAccessAssetsResource(Resource):
         business_id: str,
         member_id: str,
         asset_type: Literal["AD_ACCOUNT", "PROFILE", "ASSET_GROUP", "CATALOG", "CONSUMER"]
+        | None
         | UnsetType = UNSET,
-        start_index: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[AssetIdPermissions]:
         """Get assets assigned to a member
@@ -367,12 +369,13 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         partner_id: str,
-        partner_type: Literal["INTERNAL", "EXTERNAL"] | UnsetType = UNSET,
+        partner_type: Literal["INTERNAL", "EXTERNAL"] | None | UnsetType = UNSET,
         asset_type: Literal["AD_ACCOUNT", "PROFILE", "ASSET_GROUP", "CATALOG", "CONSUMER"]
+        | None
         | UnsetType = UNSET,
-        start_index: int | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[GetPartnerAssetsResponse]:
         """Get assets assigned to a partner or assets assigned by a partner

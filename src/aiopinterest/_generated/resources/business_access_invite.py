@@ -145,11 +145,11 @@ class BusinessAccessInviteResource(Resource):
         self,
         *,
         business_id: str,
-        is_member: bool | UnsetType = UNSET,
-        invite_status: Sequence[Literal["PENDING", "EXPIRED"]] | UnsetType = UNSET,
-        invite_type: InviteType | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        is_member: bool | None | UnsetType = UNSET,
+        invite_status: Sequence[Literal["PENDING", "EXPIRED"]] | None | UnsetType = UNSET,
+        invite_type: InviteType | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[InviteResponse]:
         """Get invites/requests

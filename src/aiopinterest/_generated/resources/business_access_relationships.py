@@ -43,8 +43,8 @@ class BusinessAccessRelationshipsResource(Resource):
     def get_business_employers(
         self,
         *,
-        page_size: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserBusinessRoleBinding]:
         """List business employers for user
@@ -102,13 +102,13 @@ class BusinessAccessRelationshipsResource(Resource):
         self,
         *,
         business_id: str,
-        fetch_system_users: bool | UnsetType = UNSET,
-        assets_summary: bool | UnsetType = UNSET,
-        business_roles: Sequence[MemberBusinessRole] | UnsetType = UNSET,
-        member_ids: str | UnsetType = UNSET,
-        start_index: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        fetch_system_users: bool | None | UnsetType = UNSET,
+        assets_summary: bool | None | UnsetType = UNSET,
+        business_roles: Sequence[MemberBusinessRole] | None | UnsetType = UNSET,
+        member_ids: str | None | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserBusinessRoleBinding]:
         """Get business members
@@ -210,12 +210,12 @@ class BusinessAccessRelationshipsResource(Resource):
         self,
         *,
         business_id: str,
-        assets_summary: bool | UnsetType = UNSET,
-        partner_type: PartnerType | UnsetType = UNSET,
-        partner_ids: str | UnsetType = UNSET,
-        start_index: int | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        assets_summary: bool | None | UnsetType = UNSET,
+        partner_type: PartnerType | None | UnsetType = UNSET,
+        partner_ids: str | None | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserBusinessRoleBinding]:
         """Get business partners

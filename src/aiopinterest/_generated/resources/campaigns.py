@@ -39,12 +39,13 @@ class CampaignsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_ids: Sequence[str] | UnsetType = UNSET,
+        campaign_ids: Sequence[str] | None | UnsetType = UNSET,
         entity_statuses: Sequence[Literal["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]]
+        | None
         | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CampaignResponse]:
         """List campaigns
@@ -338,12 +339,12 @@ class CampaignsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
-        aggregate_report_rows: bool | UnsetType = UNSET,
-        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        aggregate_report_rows: bool | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CampaignsAnalyticsResponse:
         """Get campaign analytics
@@ -585,12 +586,12 @@ class CampaignsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
-        attribution_types: Sequence[ConversionReportAttributionType] | UnsetType = UNSET,
-        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        attribution_types: Sequence[ConversionReportAttributionType] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> MetricsResponse:
         """Get targeting analytics for campaigns
@@ -861,10 +862,10 @@ class CampaignsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdPinsAnalyticsResponse:
         """Get pins analytics

@@ -32,10 +32,10 @@ class CatalogFeedsResource(Resource):
     def feeds_list(
         self,
         *,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        catalog_id: str | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        catalog_id: str | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsFeed]:
         """List feeds
@@ -75,7 +75,7 @@ class CatalogFeedsResource(Resource):
     async def feeds_create(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: CatalogFeedsFeedsCreateRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsFeed:
@@ -111,7 +111,7 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         feed_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsFeed:
         """Get feed
@@ -145,7 +145,7 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         feed_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: CatalogFeedsFeedsUpdateRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsFeed:
@@ -183,7 +183,7 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         feed_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete feed
@@ -218,7 +218,7 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         feed_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsFeedIngestion:
         """Ingest feed items
@@ -251,9 +251,9 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         feed_id: str,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsFeedProcessingResult]:
         """List feed processing results
@@ -291,11 +291,11 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         processing_result_id: str,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        item_numbers: Sequence[int] | UnsetType = UNSET,
-        item_validation_issue: CatalogsItemValidationIssue | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        item_numbers: Sequence[int] | None | UnsetType = UNSET,
+        item_validation_issue: CatalogsItemValidationIssue | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsItemValidationIssues]:
         """List item issues

@@ -33,7 +33,7 @@ class CatalogItemsResource(Resource):
     async def items_post(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: CatalogsItemsRequest | Mapping[str, Any] | None = None,
         country: Country | UnsetType = UNSET,
         filters: CatalogsItemsPostFiltersInput | Mapping[str, Any] | UnsetType = UNSET,
@@ -77,7 +77,7 @@ class CatalogItemsResource(Resource):
     async def items_batch_post(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: CatalogItemsItemsBatchPostRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsItemsBatch:
@@ -116,7 +116,7 @@ class CatalogItemsResource(Resource):
         self,
         *,
         batch_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsItemsBatch:
         """Get item batch status

@@ -33,7 +33,7 @@ class CatalogProductGroupsResource(Resource):
     async def catalogs_product_groups_create_many(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: Sequence[
             CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemInput | Mapping[str, Any]
         ]
@@ -72,7 +72,7 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         id: Sequence[int],
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete product groups
@@ -104,12 +104,12 @@ class CatalogProductGroupsResource(Resource):
     def catalogs_product_groups_list(
         self,
         *,
-        id: Sequence[int] | UnsetType = UNSET,
-        feed_id: str | UnsetType = UNSET,
-        catalog_id: str | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        id: Sequence[int] | None | UnsetType = UNSET,
+        feed_id: str | None | UnsetType = UNSET,
+        catalog_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsVerticalProductGroup]:
         """List product groups
@@ -152,7 +152,7 @@ class CatalogProductGroupsResource(Resource):
     async def catalogs_product_groups_create(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: CatalogProductGroupsCatalogsProductGroupsCreateRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsVerticalProductGroup:
@@ -192,7 +192,7 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         product_group_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsVerticalProductGroup:
         """Get product group
@@ -226,7 +226,7 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         product_group_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: CatalogProductGroupsCatalogsProductGroupsUpdateRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsVerticalProductGroup:
@@ -269,7 +269,7 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         product_group_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete product group
@@ -303,7 +303,7 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         product_group_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsProductGroupProductCountsVertical:
         """Get product counts
@@ -337,10 +337,10 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         product_group_id: str,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
-        pin_metrics: bool | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        pin_metrics: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsProduct]:
         """List products by product group
@@ -382,10 +382,10 @@ class CatalogProductGroupsResource(Resource):
     def products_by_product_group_filter_list(
         self,
         *,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
-        pin_metrics: bool | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        pin_metrics: bool | None | UnsetType = UNSET,
         body: CatalogsListProductsByFilterRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsProduct]:

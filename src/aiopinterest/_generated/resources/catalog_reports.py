@@ -31,7 +31,7 @@ class CatalogReportsResource(Resource):
         self,
         *,
         token: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsReport:
         """Get catalogs report
@@ -61,7 +61,7 @@ class CatalogReportsResource(Resource):
     async def reports_create(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: CatalogsReportParametersInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsCreateReportResponse:
@@ -99,9 +99,9 @@ class CatalogReportsResource(Resource):
         self,
         *,
         parameters: CatalogReportsReportsStatsParametersInput | Mapping[str, Any],
-        ad_account_id: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsReportStats]:
         """List report stats

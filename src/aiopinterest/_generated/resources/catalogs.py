@@ -31,9 +31,9 @@ class CatalogsResource(Resource):
     def list(
         self,
         *,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Catalog]:
         """List catalogs
@@ -66,7 +66,7 @@ class CatalogsResource(Resource):
     async def create(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: CatalogsCreateRequest | Mapping[str, Any] | None = None,
         catalog_type: CatalogsType | UnsetType = UNSET,
         name: str | UnsetType = UNSET,
@@ -104,10 +104,10 @@ class CatalogsResource(Resource):
         self,
         *,
         catalog_id: str,
-        feed_id: str | UnsetType = UNSET,
-        country: Country | UnsetType = UNSET,
-        language: CatalogsLocale | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        feed_id: str | None | UnsetType = UNSET,
+        country: Country | None | UnsetType = UNSET,
+        language: CatalogsLocale | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsAvailableFilterValues:
         """List available filter values

@@ -30,8 +30,8 @@ class ConversionEqsResource(Resource):
         *,
         ad_account_id: str,
         lookback_period: LookbackPeriodOptions,
-        source_platform: SourcePlatformOptions | UnsetType = UNSET,
-        ingestion_source: IngestionSourceOptions | UnsetType = UNSET,
+        source_platform: SourcePlatformOptions | None | UnsetType = UNSET,
+        ingestion_source: IngestionSourceOptions | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ConversionEqsListResponse:
         """Get event quality score (EQS)

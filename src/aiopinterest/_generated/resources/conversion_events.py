@@ -29,7 +29,7 @@ class ConversionEventsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        test: bool | UnsetType = UNSET,
+        test: bool | None | UnsetType = UNSET,
         body: ConversionEvents | Mapping[str, Any] | None = None,
         data: Sequence[ConversionEventsDataItem | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,

@@ -31,7 +31,7 @@ class ConversionTagsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        filter_deleted: bool | UnsetType = UNSET,
+        filter_deleted: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ConversionTagsListResponse:
         """List conversion tags
@@ -146,9 +146,9 @@ class ConversionTagsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        page_size: int | UnsetType = UNSET,
-        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[ConversionEventResponse]:
         """Get page visit conversion tags

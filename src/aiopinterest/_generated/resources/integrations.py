@@ -247,8 +247,8 @@ class IntegrationsResource(Resource):
     def get_list(
         self,
         *,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[IntegrationRecord]:
         """Get integration metadata list

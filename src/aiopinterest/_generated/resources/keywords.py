@@ -37,12 +37,12 @@ class KeywordsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_id: str | UnsetType = UNSET,
-        ad_group_id: str | UnsetType = UNSET,
-        ad_group_ids: Sequence[str] | UnsetType = UNSET,
-        match_types: Sequence[MatchType] | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        campaign_id: str | None | UnsetType = UNSET,
+        ad_group_id: str | None | UnsetType = UNSET,
+        ad_group_ids: Sequence[str] | None | UnsetType = UNSET,
+        match_types: Sequence[MatchType] | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Keyword]:
         """Get keywords
@@ -222,15 +222,17 @@ class KeywordsResource(Resource):
                 "womens_fashion",
             ]
         ]
+        | None
         | UnsetType = UNSET,
-        genders: Sequence[Literal["female", "male", "unknown"]] | UnsetType = UNSET,
+        genders: Sequence[Literal["female", "male", "unknown"]] | None | UnsetType = UNSET,
         ages: Sequence[Literal["18-24", "25-34", "35-44", "45-49", "50-54", "55-64", "65+"]]
+        | None
         | UnsetType = UNSET,
-        include_keywords: Sequence[str] | UnsetType = UNSET,
-        normalize_against_group: bool | UnsetType = UNSET,
-        limit: int | UnsetType = UNSET,
-        include_prediction: bool | UnsetType = UNSET,
-        include_demographics: bool | UnsetType = UNSET,
+        include_keywords: Sequence[str] | None | UnsetType = UNSET,
+        normalize_against_group: bool | None | UnsetType = UNSET,
+        limit: int | None | UnsetType = UNSET,
+        include_prediction: bool | None | UnsetType = UNSET,
+        include_demographics: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TrendingKeywordsResponse:
         """List trending keywords

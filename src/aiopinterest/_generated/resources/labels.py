@@ -31,12 +31,12 @@ class LabelsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_ids: Sequence[str] | UnsetType = UNSET,
-        label_ids: Sequence[str] | UnsetType = UNSET,
-        entity_statuses: Sequence[Literal["ACTIVE", "ARCHIVED"]] | UnsetType = UNSET,
-        label_types: Sequence[Literal["BRAND", "CUSTOM"]] | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        campaign_ids: Sequence[str] | None | UnsetType = UNSET,
+        label_ids: Sequence[str] | None | UnsetType = UNSET,
+        entity_statuses: Sequence[Literal["ACTIVE", "ARCHIVED"]] | None | UnsetType = UNSET,
+        label_types: Sequence[Literal["BRAND", "CUSTOM"]] | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[LabelsResponse]:
         """List labels

@@ -29,8 +29,8 @@ class LeadAdsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[LeadSubscription]:
         """Get lead ads subscriptions

@@ -29,8 +29,8 @@ class MediaResource(Resource):
     def list(
         self,
         *,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Media]:
         """List media uploads

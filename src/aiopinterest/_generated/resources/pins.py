@@ -35,14 +35,16 @@ class PinsResource(Resource):
     def list(
         self,
         *,
-        pin_filter: Literal["exclude_native", "exclude_repins", "has_been_promoted"] | UnsetType = UNSET,
-        pin_metrics: bool | UnsetType = UNSET,
-        include_protected_pins: bool | UnsetType = UNSET,
-        pin_type: Literal["PRIVATE"] | UnsetType = UNSET,
-        creative_types: Sequence[CreativeType] | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        pin_filter: Literal["exclude_native", "exclude_repins", "has_been_promoted"]
+        | None
+        | UnsetType = UNSET,
+        pin_metrics: bool | None | UnsetType = UNSET,
+        include_protected_pins: bool | None | UnsetType = UNSET,
+        pin_type: Literal["PRIVATE"] | None | UnsetType = UNSET,
+        creative_types: Sequence[CreativeType] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Pin]:
         """List Pins
@@ -91,7 +93,7 @@ class PinsResource(Resource):
     async def create(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: PinCreate | Mapping[str, Any] | None = None,
         alt_text: str | None | UnsetType = UNSET,
         board_id: str | UnsetType = UNSET,
@@ -103,6 +105,7 @@ class PinsResource(Resource):
         parent_pin_id: str | None | UnsetType = UNSET,
         sponsor_id: str | None | UnsetType = UNSET,
         title: str | None | UnsetType = UNSET,
+        is_removable: bool | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Pin:
         """Create Pin
@@ -135,6 +138,8 @@ class PinsResource(Resource):
             parent_pin_id: The source pin id if this pin was saved from another pin.
             sponsor_id: The sponsor account id to request paid partnership from.
             title: the body's ``title`` field
+            is_removable: Whether the Pin is ad-only: set to true, it needs no board (it goes to the Ad-only
+                Pins board).
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -155,6 +160,7 @@ class PinsResource(Resource):
                     "parent_pin_id": parent_pin_id,
                     "sponsor_id": sponsor_id,
                     "title": title,
+                    "is_removable": is_removable,
                 },
             ),
             options=options,
@@ -164,8 +170,8 @@ class PinsResource(Resource):
         self,
         *,
         pin_id: str,
-        ad_account_id: str | UnsetType = UNSET,
-        pin_metrics: bool | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        pin_metrics: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Pin:
         """Get Pin
@@ -200,7 +206,7 @@ class PinsResource(Resource):
         self,
         *,
         pin_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: PinUpdate | Mapping[str, Any] | None = None,
         alt_text: str | None | UnsetType = UNSET,
         board_id: str | UnsetType = UNSET,
@@ -264,7 +270,7 @@ class PinsResource(Resource):
         self,
         *,
         pin_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete Pin
@@ -329,9 +335,9 @@ class PinsResource(Resource):
                 "TOTAL_REACTIONS",
             ]
         ],
-        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | UnsetType = UNSET,
-        split_field: Literal["NO_SPLIT", "APP_TYPE"] | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None | UnsetType = UNSET,
+        split_field: Literal["NO_SPLIT", "APP_TYPE"] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> PinAnalyticsResponse:
         """Get Pin analytics
@@ -408,8 +414,8 @@ class PinsResource(Resource):
                 "TOTAL_REACTIONS",
             ]
         ],
-        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BulkPinAnalyticsResponse:
         """Get multiple Pin analytics
@@ -454,7 +460,7 @@ class PinsResource(Resource):
         self,
         *,
         pin_id: str,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: PinsSaveRequest | Mapping[str, Any] | None = None,
         board_id: str | None | UnsetType = UNSET,
         board_section_id: str | None | UnsetType = UNSET,

@@ -37,7 +37,7 @@ class ProductCategoriesResource(Resource):
         self,
         *,
         region: ProductCategoryRegion,
-        interest: InterestsEnum | UnsetType = UNSET,
+        interest: InterestsEnum | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductCategoriesTrendsFeaturedTopicsListResponse:
         """Get featured topics
@@ -65,8 +65,8 @@ class ProductCategoriesResource(Resource):
         *,
         product_categories: Sequence[ProductCategoryEnum],
         region: ProductCategoryRegion,
-        lookback_window: ProductCategoryDetailLookbackWindow | UnsetType = UNSET,
-        engagement_type: ProductCategoriesEngagementType | UnsetType = UNSET,
+        lookback_window: ProductCategoryDetailLookbackWindow | None | UnsetType = UNSET,
+        engagement_type: ProductCategoriesEngagementType | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductCategoriesTrendsProductCategoriesDetailsListResponse:
         """Get product category details
@@ -100,10 +100,10 @@ class ProductCategoriesResource(Resource):
         self,
         *,
         region: ProductCategoryRegion,
-        verticals: Sequence[VerticalProductCategory] | UnsetType = UNSET,
-        ages: Sequence[AgeTrendsBucket] | UnsetType = UNSET,
-        genders: Sequence[GenderBucket] | UnsetType = UNSET,
-        engagement_type: ProductCategoriesEngagementType | UnsetType = UNSET,
+        verticals: Sequence[VerticalProductCategory] | None | UnsetType = UNSET,
+        ages: Sequence[AgeTrendsBucket] | None | UnsetType = UNSET,
+        genders: Sequence[GenderBucket] | None | UnsetType = UNSET,
+        engagement_type: ProductCategoriesEngagementType | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductCategoriesTrendsProductCategoriesTrendingListResponse:
         """Get a list of growing Shopping Product Categories

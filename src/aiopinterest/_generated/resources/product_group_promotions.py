@@ -34,13 +34,14 @@ class ProductGroupPromotionsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        product_group_promotion_ids: Sequence[str] | UnsetType = UNSET,
+        product_group_promotion_ids: Sequence[str] | None | UnsetType = UNSET,
         entity_statuses: Sequence[Literal["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]]
+        | None
         | UnsetType = UNSET,
-        ad_group_id: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        ad_group_id: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[ProductGroupPromotion]:
         """Get product group promotions
@@ -364,11 +365,11 @@ class ProductGroupPromotionsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | UnsetType = UNSET,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | UnsetType = UNSET,
-        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductGroupAnalyticsResponse:
         """Get product group analytics

@@ -49,7 +49,7 @@ class ResourcesResource(Resource):
     async def delivery_metrics_get(
         self,
         *,
-        report_type: Literal["SYNC", "ASYNC"] | UnsetType = UNSET,
+        report_type: Literal["SYNC", "ASYNC"] | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> DeliveryMetricsResponse:
         """Get available metrics' definitions
@@ -157,10 +157,10 @@ class ResourcesResource(Resource):
             "AUDIENCE_INCLUDE",
             "AUDIENCE_EXCLUDE",
         ],
-        client_id: str | UnsetType = UNSET,
-        oauth_signature: str | UnsetType = UNSET,
-        timestamp: str | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        client_id: str | None | UnsetType = UNSET,
+        oauth_signature: str | None | UnsetType = UNSET,
+        timestamp: str | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TargetingOptionResponse:
         """Get targeting options

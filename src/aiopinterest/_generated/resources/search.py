@@ -27,10 +27,10 @@ class SearchResource(Resource):
     def user_boards_get(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        query: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        query: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Board]:
         """Search user's boards
@@ -68,8 +68,8 @@ class SearchResource(Resource):
         self,
         *,
         query: str,
-        ad_account_id: str | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Pin]:
         """Search user's Pins
@@ -102,9 +102,9 @@ class SearchResource(Resource):
         *,
         term: str,
         country_code: str,
-        bookmark: str | UnsetType = UNSET,
-        locale: str | UnsetType = UNSET,
-        limit: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        locale: str | None | UnsetType = UNSET,
+        limit: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[SummaryPin]:
         """Search pins by a given search term

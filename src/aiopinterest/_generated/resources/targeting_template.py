@@ -33,11 +33,11 @@ class TargetingTemplateResource(Resource):
         self,
         *,
         ad_account_id: str,
-        order: Literal["ASCENDING", "DESCENDING"] | UnsetType = UNSET,
-        include_sizing: bool | UnsetType = UNSET,
-        search_query: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        bookmark: str | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        include_sizing: bool | None | UnsetType = UNSET,
+        search_query: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[TargetingTemplateGetResponseData]:
         """List targeting templates

@@ -52,7 +52,7 @@ class TermsResource(Resource):
         self,
         *,
         term: str,
-        limit: int | UnsetType = UNSET,
+        limit: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TermsSuggestedResponse:
         """List suggested terms

@@ -26,8 +26,8 @@ class TermsOfServiceResource(Resource):
         self,
         *,
         ad_account_id: str,
-        include_html: bool | UnsetType = UNSET,
-        tos_type: str | UnsetType = UNSET,
+        include_html: bool | None | UnsetType = UNSET,
+        tos_type: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TermsOfService:
         """Get terms of service

@@ -39,7 +39,7 @@ class UserAccountResource(Resource):
     async def get(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Account:
         """Get user account
@@ -68,7 +68,7 @@ class UserAccountResource(Resource):
         *,
         start_date: datetime.date | str,
         end_date: datetime.date | str,
-        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | UnsetType = UNSET,
+        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | None | UnsetType = UNSET,
         pin_format: Literal[
             "ALL",
             "ORGANIC_IMAGE",
@@ -79,10 +79,11 @@ class UserAccountResource(Resource):
             "ADS_VIDEO",
             "ADS_IDEA",
         ]
+        | None
         | UnsetType = UNSET,
-        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | UnsetType = UNSET,
-        content_type: Literal["ALL", "PAID", "ORGANIC"] | UnsetType = UNSET,
-        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | UnsetType = UNSET,
+        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None | UnsetType = UNSET,
+        content_type: Literal["ALL", "PAID", "ORGANIC"] | None | UnsetType = UNSET,
+        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | None | UnsetType = UNSET,
         metric_types: Sequence[
             Literal[
                 "ENGAGEMENT",
@@ -96,10 +97,12 @@ class UserAccountResource(Resource):
                 "SAVE_RATE",
             ]
         ]
+        | None
         | UnsetType = UNSET,
         split_field: Literal["NO_SPLIT", "APP_TYPE", "OWNED_CONTENT", "SOURCE", "PIN_FORMAT"]
+        | None
         | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AnalyticsResponse:
         """Get user account analytics
@@ -151,7 +154,7 @@ class UserAccountResource(Resource):
         start_date: datetime.date | str,
         end_date: datetime.date | str,
         sort_by: Literal["ENGAGEMENT", "IMPRESSION", "OUTBOUND_CLICK", "PIN_CLICK", "SAVE"],
-        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | UnsetType = UNSET,
+        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | None | UnsetType = UNSET,
         pin_format: Literal[
             "ALL",
             "ORGANIC_IMAGE",
@@ -162,10 +165,11 @@ class UserAccountResource(Resource):
             "ADS_VIDEO",
             "ADS_IDEA",
         ]
+        | None
         | UnsetType = UNSET,
-        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | UnsetType = UNSET,
-        content_type: Literal["ALL", "PAID", "ORGANIC"] | UnsetType = UNSET,
-        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | UnsetType = UNSET,
+        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None | UnsetType = UNSET,
+        content_type: Literal["ALL", "PAID", "ORGANIC"] | None | UnsetType = UNSET,
+        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | None | UnsetType = UNSET,
         metric_types: Sequence[
             Literal[
                 "ENGAGEMENT",
@@ -179,10 +183,11 @@ class UserAccountResource(Resource):
                 "SAVE_RATE",
             ]
         ]
+        | None
         | UnsetType = UNSET,
-        num_of_pins: int | UnsetType = UNSET,
-        created_in_last_n_days: Literal[30] | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        num_of_pins: int | None | UnsetType = UNSET,
+        created_in_last_n_days: Literal[30] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TopPinsAnalyticsResponse:
         """Get user account top pins analytics
@@ -248,7 +253,7 @@ class UserAccountResource(Resource):
             "VIDEO_10S_VIEW",
             "VIDEO_START",
         ],
-        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | UnsetType = UNSET,
+        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | None | UnsetType = UNSET,
         pin_format: Literal[
             "ALL",
             "ORGANIC_IMAGE",
@@ -259,10 +264,11 @@ class UserAccountResource(Resource):
             "ADS_VIDEO",
             "ADS_IDEA",
         ]
+        | None
         | UnsetType = UNSET,
-        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | UnsetType = UNSET,
-        content_type: Literal["ALL", "PAID", "ORGANIC"] | UnsetType = UNSET,
-        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | UnsetType = UNSET,
+        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None | UnsetType = UNSET,
+        content_type: Literal["ALL", "PAID", "ORGANIC"] | None | UnsetType = UNSET,
+        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | None | UnsetType = UNSET,
         metric_types: Sequence[
             Literal[
                 "IMPRESSION",
@@ -276,10 +282,11 @@ class UserAccountResource(Resource):
                 "OUTBOUND_CLICK",
             ]
         ]
+        | None
         | UnsetType = UNSET,
-        num_of_pins: int | UnsetType = UNSET,
-        created_in_last_n_days: Literal[30] | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        num_of_pins: int | None | UnsetType = UNSET,
+        created_in_last_n_days: Literal[30] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TopVideoPinsAnalyticsResponse:
         """Get user account top video pins analytics
@@ -352,8 +359,8 @@ class UserAccountResource(Resource):
     def followers_list(
         self,
         *,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserSummary]:
         """List followers
@@ -378,11 +385,11 @@ class UserAccountResource(Resource):
     def user_following_get(
         self,
         *,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        feed_type: UserFollowingFeedType | UnsetType = UNSET,
-        explicit_following: bool | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        feed_type: UserFollowingFeedType | None | UnsetType = UNSET,
+        explicit_following: bool | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserSummary]:
         """List following
@@ -417,10 +424,10 @@ class UserAccountResource(Resource):
     def boards_user_follows_list(
         self,
         *,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
-        explicit_following: bool | UnsetType = UNSET,
-        ad_account_id: str | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        explicit_following: bool | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Board]:
         """List following boards
@@ -484,8 +491,8 @@ class UserAccountResource(Resource):
     def user_websites_get(
         self,
         *,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserWebsiteSummary]:
         """Get user websites
@@ -510,7 +517,7 @@ class UserAccountResource(Resource):
     async def verify_website_update(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: UserWebsiteVerifyRequest | Mapping[str, Any] | None = None,
         verification_method: Literal["FILENAME", "METATAG", "DNSTXT"] | UnsetType = UNSET,
         website: str | UnsetType = UNSET,
@@ -569,7 +576,7 @@ class UserAccountResource(Resource):
     async def website_verification_get(
         self,
         *,
-        ad_account_id: str | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> UserWebsiteVerificationCode:
         """Get user verification code for website claiming
@@ -594,8 +601,8 @@ class UserAccountResource(Resource):
         self,
         *,
         username: str,
-        bookmark: str | UnsetType = UNSET,
-        page_size: int | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Interest]:
         """List following interests
