@@ -92,6 +92,7 @@ class ModelPlan:
         of ``Any`` (or, in a request, a union msgspec cannot convert into); that struct may need the same in turn.
         """
         pending = sorted((self.decoded | self.requested) & self.structs)
+        merged_by_members: dict[tuple[str, ...], str] = {}
         while pending:
             name = pending.pop()
             if not (self.table.nodes[name].get("oneOf") or self.table.nodes[name].get("anyOf")):
@@ -103,19 +104,22 @@ class ModelPlan:
                 )
                 if len(refs) < 2 and len(items) < 2:
                     continue
-                merged = self.table.unique_name(camel(name, prop, "Item" if len(items) > 1 else ""))
-                self.table.nodes[merged] = {
-                    "oneOf": [{"$ref": r} for r in (refs if len(refs) > 1 else items)]
-                }
-                self.structs.add(merged)
-                self.names[merged] = merged
+                members = tuple(refs if len(refs) > 1 else items)
+                # One struct for each set of variants, shared by every field that has them.
+                merged = merged_by_members.get(members)
+                if merged is None:
+                    merged = self.table.unique_name(camel(name, prop, "Item" if len(items) > 1 else ""))
+                    merged_by_members[members] = merged
+                    self.table.nodes[merged] = {"oneOf": [{"$ref": r} for r in members]}
+                    self.structs.add(merged)
+                    self.names[merged] = merged
                 for role in (self.decoded, self.requested):
-                    if name in role:
+                    if name in role and merged not in role:
                         role.add(merged)
+                        pending.append(merged)  # its own fields take the role too
                 self._field_overrides[(name, prop)] = [
                     {"$ref": merged} if len(refs) > 1 else {"type": "array", "items": {"$ref": merged}}
                 ]
-                pending.append(merged)
 
     def _struct_refs(self, schemas: Iterable[dict[str, Any]]) -> list[str]:
         return list(dict.fromkeys(s["$ref"] for s in schemas if "$ref" in s and s["$ref"] in self.structs))
