@@ -181,21 +181,9 @@ __all__ = [
     "BulkUpsertRequest",
     "BulkUpsertRequestCreate",
     "BulkUpsertRequestCreateCatalogProductGroupsItem",
-    "BulkUpsertRequestCreateCatalogProductGroupsItemFilters",
-    "BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAllOfItem",
-    "BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAllOfItemInput",
-    "BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAnyOfItem",
-    "BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAnyOfItemInput",
-    "BulkUpsertRequestCreateCatalogProductGroupsItemFiltersInput",
     "BulkUpsertRequestCreateCatalogProductGroupsItemInput",
     "BulkUpsertRequestUpdate",
     "BulkUpsertRequestUpdateCatalogProductGroupsItem",
-    "BulkUpsertRequestUpdateCatalogProductGroupsItemFilters",
-    "BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAllOfItem",
-    "BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAllOfItemInput",
-    "BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAnyOfItem",
-    "BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAnyOfItemInput",
-    "BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersInput",
     "BulkUpsertRequestUpdateCatalogProductGroupsItemInput",
     "BulkUpsertRequestUpdateLabelsItem",
     "BulkUpsertResponse",
@@ -270,36 +258,16 @@ __all__ = [
     "CatalogItemsItemsBatchPostRequest",
     "CatalogItemsItemsBatchPostRequestInput",
     "CatalogItemsItemsBatchPostRequestItemsItem",
-    "CatalogItemsItemsBatchPostRequestItemsItemAttributes",
-    "CatalogItemsItemsBatchPostRequestItemsItemAttributesInput",
     "CatalogItemsItemsBatchPostRequestItemsItemInput",
     "CatalogProductGroupsCatalogsProductGroupPinsListResponse",
     "CatalogProductGroupsCatalogsProductGroupsCreateManyRequest",
     "CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItem",
-    "CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFilters",
-    "CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAllOfItem",
-    "CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAllOfItemInput",
-    "CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAnyOfItem",
-    "CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAnyOfItemInput",
-    "CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersInput",
     "CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemInput",
     "CatalogProductGroupsCatalogsProductGroupsCreateManyResponse",
     "CatalogProductGroupsCatalogsProductGroupsCreateRequest",
-    "CatalogProductGroupsCatalogsProductGroupsCreateRequestFilters",
-    "CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAllOfItem",
-    "CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAllOfItemInput",
-    "CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAnyOfItem",
-    "CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAnyOfItemInput",
-    "CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersInput",
     "CatalogProductGroupsCatalogsProductGroupsCreateRequestInput",
     "CatalogProductGroupsCatalogsProductGroupsListResponse",
     "CatalogProductGroupsCatalogsProductGroupsUpdateRequest",
-    "CatalogProductGroupsCatalogsProductGroupsUpdateRequestFilters",
-    "CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAllOfItem",
-    "CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAllOfItemInput",
-    "CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAnyOfItem",
-    "CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAnyOfItemInput",
-    "CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersInput",
     "CatalogProductGroupsCatalogsProductGroupsUpdateRequestInput",
     "CatalogProductGroupsProductsByProductGroupFilterListResponse",
     "CatalogReportsReportsStatsParameters",
@@ -429,12 +397,6 @@ __all__ = [
     "CatalogsItemsUpsertBatchRequest",
     "CatalogsListProductsByFeedBasedFilter",
     "CatalogsListProductsByFilterRequest",
-    "CatalogsListProductsByFilterRequestFilters",
-    "CatalogsListProductsByFilterRequestFiltersAllOfItem",
-    "CatalogsListProductsByFilterRequestFiltersAllOfItemInput",
-    "CatalogsListProductsByFilterRequestFiltersAnyOfItem",
-    "CatalogsListProductsByFilterRequestFiltersAnyOfItemInput",
-    "CatalogsListProductsByFilterRequestFiltersInput",
     "CatalogsListProductsByFilterRequestInput",
     "CatalogsListResponse",
     "CatalogsLocale",
@@ -525,28 +487,13 @@ __all__ = [
     "CatalogsVerticalFeedsUpdateRequestInput",
     "CatalogsVerticalProductGroup",
     "CatalogsVerticalProductGroupCreateRequest",
-    "CatalogsVerticalProductGroupCreateRequestFilters",
-    "CatalogsVerticalProductGroupCreateRequestFiltersAllOfItem",
-    "CatalogsVerticalProductGroupCreateRequestFiltersAllOfItemInput",
-    "CatalogsVerticalProductGroupCreateRequestFiltersAnyOfItem",
-    "CatalogsVerticalProductGroupCreateRequestFiltersAnyOfItemInput",
-    "CatalogsVerticalProductGroupCreateRequestFiltersInput",
     "CatalogsVerticalProductGroupCreateRequestInput",
-    "CatalogsVerticalProductGroupFilters",
-    "CatalogsVerticalProductGroupFiltersAllOfItem",
-    "CatalogsVerticalProductGroupFiltersAnyOfItem",
     "CatalogsVerticalProductGroupUpdateRequest",
     "CatalogsVerticalProductGroupUpdateRequestFilters",
-    "CatalogsVerticalProductGroupUpdateRequestFiltersAllOfItem",
-    "CatalogsVerticalProductGroupUpdateRequestFiltersAllOfItemInput",
-    "CatalogsVerticalProductGroupUpdateRequestFiltersAnyOfItem",
-    "CatalogsVerticalProductGroupUpdateRequestFiltersAnyOfItemInput",
     "CatalogsVerticalProductGroupUpdateRequestFiltersInput",
     "CatalogsVerticalProductGroupUpdateRequestInput",
     "CatalogsVerticalsListProductsByCatalogBasedFilterRequest",
     "CatalogsVerticalsListProductsByCatalogBasedFilterRequestFilters",
-    "CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAllOfItem",
-    "CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAllOfItemInput",
     "CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItem",
     "CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItemInput",
     "CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersInput",
@@ -728,7 +675,6 @@ __all__ = [
     "ItemProcessingRecord",
     "ItemProcessingStatus",
     "ItemResponse",
-    "ItemResponseAttributes",
     "ItemResponseVariant1",
     "ItemResponseVariant1Attributes",
     "ItemResponseVariant2",
@@ -5119,7 +5065,7 @@ class CatalogsListProductsByFilterRequest(Model, kw_only=True):
 
     feed_id: str | msgspec.UnsetType = msgspec.UNSET
     """Catalog Feed id pertaining to the catalog product group filter."""
-    filters: CatalogsListProductsByFilterRequestFiltersInput
+    filters: CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersInput
     catalog_id: str | msgspec.UnsetType = msgspec.UNSET
     """Catalog id pertaining to the retail product group."""
     catalog_type: Literal["RETAIL"] | Literal["HOTEL"] | Literal["CREATIVE_ASSETS"] | msgspec.UnsetType = (
@@ -6006,7 +5952,7 @@ class CatalogsVerticalProductGroupCreateRequest(Model, kw_only=True):
     """Retail catalog based product group is available only for selected partners at the moment."""
     country: Country | msgspec.UnsetType = msgspec.UNSET
     description: str | None | msgspec.UnsetType = msgspec.UNSET
-    filters: CatalogsVerticalProductGroupCreateRequestFiltersInput
+    filters: CatalogsVerticalProductGroupUpdateRequestFiltersInput
     locale: CatalogsLocale | msgspec.UnsetType = msgspec.UNSET
     name: str
 
@@ -7491,7 +7437,7 @@ class ItemResponse(Model):
     """
 
     catalog_type: CatalogsType | str = MISSING_STR
-    attributes: ItemResponseAttributes | None = None
+    attributes: ItemResponseVariant1Attributes | None = None
     item_id: str | None = None
     """The catalog retail item id in the merchant namespace"""
     pins: list[Pin] | None = None
@@ -13368,7 +13314,7 @@ class BulkUpsertRequestCreateCatalogProductGroupsItem(Model, kw_only=True):
     description: str | None | msgspec.UnsetType = msgspec.UNSET
     feed_id: str | msgspec.UnsetType = msgspec.UNSET
     """Catalog Feed id pertaining to the catalog product group."""
-    filters: BulkUpsertRequestCreateCatalogProductGroupsItemFiltersInput
+    filters: CatalogsVerticalProductGroupUpdateRequestFiltersInput
     is_featured: bool | msgspec.UnsetType = msgspec.UNSET
     """boolean indicator of whether the product group is being featured or not"""
     name: str
@@ -13388,7 +13334,7 @@ class BulkUpsertRequestUpdateCatalogProductGroupsItem(Model):
     """
 
     description: str | None | msgspec.UnsetType = msgspec.UNSET
-    filters: BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersInput | msgspec.UnsetType = msgspec.UNSET
+    filters: CatalogsVerticalProductGroupUpdateRequestFiltersInput | msgspec.UnsetType = msgspec.UNSET
     is_featured: bool | msgspec.UnsetType = msgspec.UNSET
     """boolean indicator of whether the product group is being featured or not"""
     name: str | msgspec.UnsetType = msgspec.UNSET
@@ -14847,7 +14793,7 @@ class CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItem(Model, kw_o
     description: str | None | msgspec.UnsetType = msgspec.UNSET
     feed_id: str | msgspec.UnsetType = msgspec.UNSET
     """Catalog Feed id pertaining to the catalog product group."""
-    filters: CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersInput
+    filters: CatalogsVerticalProductGroupUpdateRequestFiltersInput
     is_featured: bool | msgspec.UnsetType = msgspec.UNSET
     """boolean indicator of whether the product group is being featured or not"""
     name: str
@@ -14876,7 +14822,7 @@ class CatalogProductGroupsCatalogsProductGroupsCreateRequest(Model, kw_only=True
     description: str | None | msgspec.UnsetType = msgspec.UNSET
     feed_id: str | msgspec.UnsetType = msgspec.UNSET
     """Catalog Feed id pertaining to the catalog product group."""
-    filters: CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersInput
+    filters: CatalogsVerticalProductGroupUpdateRequestFiltersInput
     is_featured: bool | msgspec.UnsetType = msgspec.UNSET
     """boolean indicator of whether the product group is being featured or not"""
     name: str
@@ -14896,9 +14842,7 @@ class CatalogProductGroupsCatalogsProductGroupsUpdateRequest(Model):
     """
 
     description: str | None | msgspec.UnsetType = msgspec.UNSET
-    filters: CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersInput | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
+    filters: CatalogsVerticalProductGroupUpdateRequestFiltersInput | msgspec.UnsetType = msgspec.UNSET
     is_featured: bool | msgspec.UnsetType = msgspec.UNSET
     """boolean indicator of whether the product group is being featured or not"""
     name: str | msgspec.UnsetType = msgspec.UNSET
@@ -15330,338 +15274,17 @@ class ItemResponseVariant1Attributes(Model):
     """Visibility of the creative assets."""
 
 
-class ItemResponseAttributes(Model):
-    """One of ``ItemAttributes``, ``CatalogsHotelAttributes``, ``CatalogsCreativeAssetsAttributes``: decoded as
-    one struct carrying every variant's fields, since the API does not always say which variant it sent.
-    """
-
-    additional_image_link: list[str] | None = None
-    """The links to additional images for your product."""
-    image_link: str | list[str] | None = None
-    """The link to the main product images."""
-    video_link: str | None = None
-    """Hosted link to the product video."""
-    ad_image_0_link: str | None = None
-    """Restricted"""
-    ad_image_0_tag: str | None = None
-    """Restricted"""
-    ad_image_10_link: str | None = None
-    """Restricted"""
-    ad_image_10_tag: str | None = None
-    """Restricted"""
-    ad_image_11_link: str | None = None
-    """Restricted"""
-    ad_image_11_tag: str | None = None
-    """Restricted"""
-    ad_image_12_link: str | None = None
-    """Restricted"""
-    ad_image_12_tag: str | None = None
-    """Restricted"""
-    ad_image_13_link: str | None = None
-    """Restricted"""
-    ad_image_13_tag: str | None = None
-    """Restricted"""
-    ad_image_14_link: str | None = None
-    """Restricted"""
-    ad_image_14_tag: str | None = None
-    """Restricted"""
-    ad_image_15_link: str | None = None
-    """Restricted"""
-    ad_image_15_tag: str | None = None
-    """Restricted"""
-    ad_image_16_link: str | None = None
-    """Restricted"""
-    ad_image_16_tag: str | None = None
-    """Restricted"""
-    ad_image_17_link: str | None = None
-    """Restricted"""
-    ad_image_17_tag: str | None = None
-    """Restricted"""
-    ad_image_18_link: str | None = None
-    """Restricted"""
-    ad_image_18_tag: str | None = None
-    """Restricted"""
-    ad_image_19_link: str | None = None
-    """Restricted"""
-    ad_image_19_tag: str | None = None
-    """Restricted"""
-    ad_image_1_link: str | None = None
-    """Restricted"""
-    ad_image_1_tag: str | None = None
-    """Restricted"""
-    ad_image_2_link: str | None = None
-    """Restricted"""
-    ad_image_2_tag: str | None = None
-    """Restricted"""
-    ad_image_3_link: str | None = None
-    """Restricted"""
-    ad_image_3_tag: str | None = None
-    """Restricted"""
-    ad_image_4_link: str | None = None
-    """Restricted"""
-    ad_image_4_tag: str | None = None
-    """Restricted"""
-    ad_image_5_link: str | None = None
-    """Restricted"""
-    ad_image_5_tag: str | None = None
-    """Restricted"""
-    ad_image_6_link: str | None = None
-    """Restricted"""
-    ad_image_6_tag: str | None = None
-    """Restricted"""
-    ad_image_7_link: str | None = None
-    """Restricted"""
-    ad_image_7_tag: str | None = None
-    """Restricted"""
-    ad_image_8_link: str | None = None
-    """Restricted"""
-    ad_image_8_tag: str | None = None
-    """Restricted"""
-    ad_image_9_link: str | None = None
-    """Restricted"""
-    ad_image_9_tag: str | None = None
-    """Restricted"""
-    ad_link: str | None = None
-    """Allows advertisers to specify a separate URL that can be used to track traffic coming from Pinterest
-    shopping ads.
-    """
-    ad_video_0_link: str | None = None
-    """Restricted"""
-    ad_video_0_tag: str | None = None
-    """Restricted"""
-    ad_video_1_link: str | None = None
-    """Restricted"""
-    ad_video_1_tag: str | None = None
-    """Restricted"""
-    ad_video_2_link: str | None = None
-    """Restricted"""
-    ad_video_2_tag: str | None = None
-    """Restricted"""
-    adult: bool | None = None
-    """Set this attribute to TRUE if you're submitting items that are considered “adult”."""
-    age_group: str | None = None
-    """The age group to apply a demographic range to the product."""
-    android_deep_link: str | None = None
-    """The deep link to the product on the Android app."""
-    availability: str | None = None
-    """The availability of the product."""
-    average_review_rating: float | None = None
-    """Average reviews for the item."""
-    brand: str | None = None
-    """The brand of the product."""
-    checkout_enabled: bool | None = None
-    """This attribute is not supported anymore."""
-    color: str | None = None
-    """The primary color of the product."""
-    condition: str | None = None
-    """The condition of the product."""
-    custom_label_0: str | None = None
-    """Custom grouping of products."""
-    custom_label_1: str | None = None
-    """Custom grouping of products."""
-    custom_label_2: str | None = None
-    """Custom grouping of products."""
-    custom_label_3: str | None = None
-    """Custom grouping of products."""
-    custom_label_4: str | None = None
-    """Custom grouping of products."""
-    custom_number_0: int | None = None
-    """an attribute for any integer information ranging from 0 to 4,294,967,295, which can be used to group
-    items.
-    """
-    custom_number_1: int | None = None
-    """an attribute for any integer information ranging from 0 to 4,294,967,295, which can be used to group
-    items.
-    """
-    custom_number_2: int | None = None
-    """an attribute for any integer information ranging from 0 to 4,294,967,295, which can be used to group
-    items.
-    """
-    custom_number_3: int | None = None
-    """an attribute for any integer information ranging from 0 to 4,294,967,295, which can be used to group
-    items.
-    """
-    custom_number_4: int | None = None
-    """an attribute for any integer information ranging from 0 to 4,294,967,295, which can be used to group
-    items.
-    """
-    description: str | None = None
-    """The description of the product."""
-    free_shipping_label: bool | None = None
-    """The item is free to ship."""
-    free_shipping_limit: str | None = None
-    """The minimum order purchase necessary for the customer to get free shipping."""
-    gender: str | None = None
-    """The gender associated with the product."""
-    google_product_category: str | None = None
-    """The categorization of the product based on the standardized Google Product Taxonomy."""
-    gtin: str | int | None = None
-    """The unique universal product identifier."""
-    id: str | None = None
-    """The user-created unique ID that represents the product."""
-    installment_price: str | None = None
-    """Installment price of the product."""
-    ios_deep_link: str | None = None
-    """The deep link to the product on the iOS app."""
-    item_group_id: str | None = None
-    """The parent ID of the product."""
-    last_updated_time: int | None = None
-    """The millisecond timestamp when the item was lastly modified by the merchant."""
-    link: str | None = None
-    """The landing page for the product."""
-    material: str | None = None
-    """The material used to make the product."""
-    min_ad_price: str | None = None
-    """The minimum advertised price of the product."""
-    mobile_link: str | None = None
-    """The mobile-optimized version of your landing page."""
-    mpn: str | None = None
-    """Manufacturer Part Number are alpha-numeric codes created by the manufacturer of a product to uniquely
-    identify it among all products from the same manufacturer.
-    """
-    number_of_ratings: int | None = None
-    """The number of ratings for the item."""
-    number_of_reviews: int | None = None
-    """The number of reviews available for the item."""
-    pattern: str | None = None
-    """The description of the pattern used for the product."""
-    price: str | None = None
-    """The price of the product."""
-    product_type: str | None = None
-    """The categorization of your product based on your custom product taxonomy."""
-    promotion_id: str | None = None
-    """A unique identifier referencing the promotion associated with this catalog item."""
-    sale_price: str | None = None
-    """The discounted price of the product."""
-    sale_price_effective_date: str | None = None
-    """Sale price effective date."""
-    shipping: str | None = None
-    """Shipping consists of one group of up to four elements, country, region, service (all optional) and price
-    (required).
-    """
-    shipping_height: str | None = None
-    """The height of the package needed to ship the product."""
-    shipping_weight: str | None = None
-    """The weight of the product."""
-    shipping_width: str | None = None
-    """The width of the package needed to ship the product."""
-    size: str | None = None
-    """The size of the product."""
-    size_system: str | None = None
-    """Indicates the country’s sizing system in which you are submitting your product."""
-    size_type: str | None = None
-    """Additional description for the size."""
-    tax: str | None = None
-    """Tax consists of one group of up to four elements, country, region, rate (all required) and tax_ship
-    (optional).
-    """
-    title: str | None = None
-    """The name of the product."""
-    unit_pricing_base_measure: str | None = None
-    """Unit pricing base measure of the product."""
-    unit_pricing_measure: str | None = None
-    """Unit pricing total measure of the product."""
-    variant_names: list[str] | None = None
-    """Options for this variant."""
-    variant_values: list[str] | None = None
-    """Option values for this variant."""
-    main_image: CatalogsHotelAttributesMainImage | None = None
-    """The main hotel image"""
-    address: CatalogsHotelAddress | None = None
-    base_price: str | None = None
-    """Base price of the hotel room per night followed by the ISO currency code"""
-    category: str | None = None
-    """The type of property."""
-    guest_ratings: CatalogsHotelGuestRatings | None = None
-    latitude: float | None = None
-    """Latitude of the hotel."""
-    longitude: float | None = None
-    """Longitude of the hotel."""
-    name: str | None = None
-    """The hotel's name."""
-    neighborhood: list[str] | None = None
-    """A list of neighborhoods where the hotel is located"""
-    visibility: str | None = None
-    """Visibility of the creative assets."""
-
-
 class CatalogsVerticalsListProductsByCatalogBasedFilterRequestFilters(Model):
     """One of ``CatalogsProductGroupFilters``, ``CatalogsHotelProductGroupFilters``,
     ``CatalogsCreativeAssetsProductGroupFilters``: decoded as one struct carrying every variant's fields,
     since the API does not always say which variant it sent.
     """
 
-    any_of: (
-        Sequence[CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItemInput]
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
-    all_of: (
-        Sequence[CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAllOfItemInput]
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
+    any_of: list[CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItem] | None = None
+    all_of: list[CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItem] | None = None
 
 
 class CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAllOfItem(Model):
     """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
     ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
     since the API does not always say which variant it sent.
@@ -15727,368 +15350,14 @@ class CatalogsVerticalProductGroupUpdateRequestFilters(Model):
     since the API does not always say which variant it sent.
     """
 
-    any_of: Sequence[CatalogsVerticalProductGroupUpdateRequestFiltersAnyOfItemInput] | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    all_of: Sequence[CatalogsVerticalProductGroupUpdateRequestFiltersAllOfItemInput] | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-
-
-class CatalogsVerticalProductGroupUpdateRequestFiltersAnyOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogsVerticalProductGroupUpdateRequestFiltersAllOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogsVerticalProductGroupCreateRequestFilters(Model):
-    """One of ``CatalogsProductGroupFiltersRequest``, ``CatalogsHotelProductGroupFilters``,
-    ``CatalogsCreativeAssetsProductGroupFilters``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    any_of: Sequence[CatalogsVerticalProductGroupCreateRequestFiltersAnyOfItemInput] | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    all_of: Sequence[CatalogsVerticalProductGroupCreateRequestFiltersAllOfItemInput] | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-
-
-class CatalogsVerticalProductGroupCreateRequestFiltersAnyOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogsVerticalProductGroupCreateRequestFiltersAllOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogsVerticalProductGroupFilters(Model):
-    """One of ``CatalogsProductGroupFilters``, ``CatalogsHotelProductGroupFilters``,
-    ``CatalogsCreativeAssetsProductGroupFilters``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    any_of: list[CatalogsVerticalProductGroupFiltersAnyOfItem] | None = None
-    all_of: list[CatalogsVerticalProductGroupFiltersAllOfItem] | None = None
-
-
-class CatalogsVerticalProductGroupFiltersAnyOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | None = None
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | None = None
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | None = None
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | None = None
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | None = None
-    BRAND: CatalogsProductGroupMultipleStringCriteria | None = None
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | None = None
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | None = None
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | None = None
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | None = None
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | None = None
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | None = None
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | None = None
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | None = None
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | None = None
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | None = None
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | None = None
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | None = None
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | None = None
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | None = None
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | None = None
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | None = None
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | None = None
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | None = None
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | None = None
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | None = None
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | None = None
-    PRICE: PriceFilterPRICE | None = None
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | None = None
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | None = None
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | None = None
-
-
-class CatalogsVerticalProductGroupFiltersAllOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | None = None
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | None = None
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | None = None
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | None = None
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | None = None
-    BRAND: CatalogsProductGroupMultipleStringCriteria | None = None
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | None = None
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | None = None
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | None = None
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | None = None
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | None = None
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | None = None
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | None = None
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | None = None
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | None = None
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | None = None
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | None = None
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | None = None
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | None = None
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | None = None
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | None = None
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | None = None
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | None = None
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | None = None
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | None = None
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | None = None
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | None = None
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | None = None
-    PRICE: PriceFilterPRICE | None = None
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | None = None
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | None = None
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | None = None
+    any_of: (
+        Sequence[CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItemInput]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    all_of: (
+        Sequence[CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItemInput]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 class CatalogsVerticalBatchRequestItemsItem(Model, kw_only=True):
@@ -16651,140 +15920,6 @@ class CatalogsProductMetadata(Model):
     visibility: CreativeAssetsVisibilityType | str | None = None
 
 
-class CatalogsListProductsByFilterRequestFilters(Model):
-    """One of ``CatalogsProductGroupFilters``, ``CatalogsHotelProductGroupFilters``,
-    ``CatalogsCreativeAssetsProductGroupFilters``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    any_of: Sequence[CatalogsListProductsByFilterRequestFiltersAnyOfItemInput] | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    all_of: Sequence[CatalogsListProductsByFilterRequestFiltersAllOfItemInput] | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-
-
-class CatalogsListProductsByFilterRequestFiltersAnyOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogsListProductsByFilterRequestFiltersAllOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
 class CatalogsItemsBatchRequestItemsItem(Model):
     """One of ``ItemUpdateBatchRecord``, ``ItemUpsertBatchRecord``, ``ItemCreateBatchRecord``,
     ``ItemDeleteDiscontinuedBatchRecord``, ``ItemDeleteBatchRecord``: decoded as one struct carrying every
@@ -17185,414 +16320,6 @@ class CatalogReportsReportsStatsParametersReport(Model, kw_only=True):
     """Unique identifier of a catalog."""
 
 
-class CatalogProductGroupsCatalogsProductGroupsUpdateRequestFilters(Model):
-    """One of ``CatalogsProductGroupFiltersRequest``, ``CatalogsHotelProductGroupFilters``,
-    ``CatalogsCreativeAssetsProductGroupFilters``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    any_of: (
-        Sequence[CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAnyOfItemInput]
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
-    all_of: (
-        Sequence[CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAllOfItemInput]
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
-
-
-class CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAnyOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAllOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogProductGroupsCatalogsProductGroupsCreateRequestFilters(Model):
-    """One of ``CatalogsProductGroupFiltersRequest``, ``CatalogsHotelProductGroupFilters``,
-    ``CatalogsCreativeAssetsProductGroupFilters``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    any_of: (
-        Sequence[CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAnyOfItemInput]
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
-    all_of: (
-        Sequence[CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAllOfItemInput]
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
-
-
-class CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAnyOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAllOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFilters(Model):
-    """One of ``CatalogsProductGroupFiltersRequest``, ``CatalogsHotelProductGroupFilters``,
-    ``CatalogsCreativeAssetsProductGroupFilters``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    any_of: (
-        Sequence[CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAnyOfItemInput]
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
-    all_of: (
-        Sequence[CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAllOfItemInput]
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
-
-
-class CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAnyOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAllOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
 class CatalogItemsItemsBatchPostRequestItemsItem(Model):
     """One of ``CatalogsRetailBatchRequestItemsItem``, ``CatalogsHotelBatchItem``,
     ``CatalogsCreativeAssetsBatchItem``, ``ItemUpdateBatchRecord``, ``ItemUpsertBatchRecord``,
@@ -17600,7 +16327,7 @@ class CatalogItemsItemsBatchPostRequestItemsItem(Model):
     one struct carrying every variant's fields, since the API does not always say which variant it sent.
     """
 
-    attributes: CatalogItemsItemsBatchPostRequestItemsItemAttributesInput | msgspec.UnsetType = msgspec.UNSET
+    attributes: CatalogsVerticalBatchRequestItemsItemAttributesInput | msgspec.UnsetType = msgspec.UNSET
     item_id: str | msgspec.UnsetType = msgspec.UNSET
     """The catalog item id in the merchant namespace"""
     operation: (
@@ -17614,533 +16341,6 @@ class CatalogItemsItemsBatchPostRequestItemsItem(Model):
     """The catalog hotel id in the merchant namespace"""
     creative_assets_id: str | msgspec.UnsetType = msgspec.UNSET
     """The catalog creative assets id in the merchant namespace"""
-
-
-class CatalogItemsItemsBatchPostRequestItemsItemAttributes(Model):
-    """One of ``ItemAttributesRequest``, ``UpdatableItemAttributes``, ``CatalogsHotelAttributes``,
-    ``CatalogsUpdatableHotelAttributes``, ``CatalogsCreativeAssetsAttributes``,
-    ``CatalogsUpdatableCreativeAssetsAttributes``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    additional_image_link: Sequence[str] | None | msgspec.UnsetType = msgspec.UNSET
-    """The links to additional images for your product."""
-    image_link: str | Sequence[str] | str | msgspec.UnsetType = msgspec.UNSET
-    """The links to the main product images."""
-    save_pin_disabled: bool | msgspec.UnsetType = msgspec.UNSET
-    """By default, product pins created from a catalog are able to be saved by Pinners."""
-    video_link: str | None | str | msgspec.UnsetType = msgspec.UNSET
-    """Hosted link to the product video."""
-    ad_image_0_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_0_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_10_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_10_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_11_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_11_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_12_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_12_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_13_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_13_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_14_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_14_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_15_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_15_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_16_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_16_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_17_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_17_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_18_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_18_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_19_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_19_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_1_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_1_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_2_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_2_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_3_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_3_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_4_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_4_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_5_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_5_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_6_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_6_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_7_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_7_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_8_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_8_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_9_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_image_9_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Allows advertisers to specify a separate URL that can be used to track traffic coming from Pinterest
-    shopping ads.
-    """
-    ad_video_0_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_video_0_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_video_1_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_video_1_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_video_2_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    ad_video_2_tag: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Restricted"""
-    adult: bool | None | msgspec.UnsetType = msgspec.UNSET
-    """Set this attribute to TRUE if you're submitting items that are considered “adult”."""
-    age_group: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The age group to apply a demographic range to the product."""
-    android_deep_link: str | str | None | msgspec.UnsetType = msgspec.UNSET
-    """The deep link to the product on the Android app."""
-    availability: str | msgspec.UnsetType = msgspec.UNSET
-    """The availability of the product."""
-    average_review_rating: float | None | msgspec.UnsetType = msgspec.UNSET
-    """Average reviews for the item."""
-    brand: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The brand of the product."""
-    checkout_enabled: bool | None | msgspec.UnsetType = msgspec.UNSET
-    """This attribute is not supported anymore."""
-    color: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The primary color of the product."""
-    condition: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The condition of the product."""
-    custom_label_0: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Custom grouping of products."""
-    custom_label_1: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Custom grouping of products."""
-    custom_label_2: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Custom grouping of products."""
-    custom_label_3: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Custom grouping of products."""
-    custom_label_4: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Custom grouping of products."""
-    custom_number_0: int | None | msgspec.UnsetType = msgspec.UNSET
-    """an attribute for any integer information ranging from 0 to 4,294,967,295, which can be used to group
-    items.
-    """
-    custom_number_1: int | None | msgspec.UnsetType = msgspec.UNSET
-    """an attribute for any integer information ranging from 0 to 4,294,967,295, which can be used to group
-    items.
-    """
-    custom_number_2: int | None | msgspec.UnsetType = msgspec.UNSET
-    """an attribute for any integer information ranging from 0 to 4,294,967,295, which can be used to group
-    items.
-    """
-    custom_number_3: int | None | msgspec.UnsetType = msgspec.UNSET
-    """an attribute for any integer information ranging from 0 to 4,294,967,295, which can be used to group
-    items.
-    """
-    custom_number_4: int | None | msgspec.UnsetType = msgspec.UNSET
-    """an attribute for any integer information ranging from 0 to 4,294,967,295, which can be used to group
-    items.
-    """
-    description: str | str | None | msgspec.UnsetType = msgspec.UNSET
-    """The description of the product."""
-    free_shipping_label: bool | None | msgspec.UnsetType = msgspec.UNSET
-    """The item is free to ship."""
-    free_shipping_limit: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The minimum order purchase necessary for the customer to get free shipping."""
-    gender: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The gender associated with the product."""
-    google_product_category: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The categorization of the product based on the standardized Google Product Taxonomy."""
-    gtin: str | int | None | msgspec.UnsetType = msgspec.UNSET
-    """The unique universal product identifier."""
-    id: str | msgspec.UnsetType = msgspec.UNSET
-    """The user-created unique ID that represents the product."""
-    installment_price: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Installment price of the product."""
-    ios_deep_link: str | str | None | msgspec.UnsetType = msgspec.UNSET
-    """The deep link to the product on the iOS app."""
-    item_group_id: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The parent ID of the product."""
-    last_updated_time: int | None | msgspec.UnsetType = msgspec.UNSET
-    """The millisecond timestamp when the item was lastly modified by the merchant."""
-    link: str | str | None | msgspec.UnsetType = msgspec.UNSET
-    """The landing page for the product."""
-    material: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The material used to make the product."""
-    min_ad_price: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The minimum advertised price of the product."""
-    mobile_link: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The mobile-optimized version of your landing page."""
-    mpn: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Manufacturer Part Number are alpha-numeric codes created by the manufacturer of a product to uniquely
-    identify it among all products from the same manufacturer.
-    """
-    number_of_ratings: int | None | msgspec.UnsetType = msgspec.UNSET
-    """The number of ratings for the item."""
-    number_of_reviews: int | None | msgspec.UnsetType = msgspec.UNSET
-    """The number of reviews available for the item."""
-    pattern: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The description of the pattern used for the product."""
-    price: str | msgspec.UnsetType = msgspec.UNSET
-    """The price of the product."""
-    product_type: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The categorization of your product based on your custom product taxonomy."""
-    promotion_id: str | None | msgspec.UnsetType = msgspec.UNSET
-    """A unique identifier referencing the promotion associated with this catalog item."""
-    sale_price: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The discounted price of the product."""
-    sale_price_effective_date: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Sale price effective date."""
-    shipping: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Shipping consists of one group of up to four elements, country, region, service (all optional) and price
-    (required).
-    """
-    shipping_height: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The height of the package needed to ship the product."""
-    shipping_weight: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The weight of the product."""
-    shipping_width: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The width of the package needed to ship the product."""
-    size: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The size of the product."""
-    size_system: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Indicates the country’s sizing system in which you are submitting your product."""
-    size_type: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Additional description for the size."""
-    tax: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Tax consists of one group of up to four elements, country, region, rate (all required) and tax_ship
-    (optional).
-    """
-    title: str | msgspec.UnsetType = msgspec.UNSET
-    """The name of the product."""
-    unit_pricing_base_measure: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Unit pricing base measure of the product."""
-    unit_pricing_measure: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Unit pricing total measure of the product."""
-    variant_names: Sequence[str] | None | msgspec.UnsetType = msgspec.UNSET
-    """Options for this variant."""
-    variant_values: Sequence[str] | None | msgspec.UnsetType = msgspec.UNSET
-    """Option values for this variant."""
-    main_image: CatalogsHotelAttributesMainImage | msgspec.UnsetType = msgspec.UNSET
-    """The main hotel image"""
-    address: CatalogsHotelAddress | msgspec.UnsetType = msgspec.UNSET
-    base_price: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Base price of the hotel room per night followed by the ISO currency code"""
-    category: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The type of property."""
-    guest_ratings: CatalogsHotelGuestRatings | msgspec.UnsetType = msgspec.UNSET
-    latitude: float | msgspec.UnsetType = msgspec.UNSET
-    """Latitude of the hotel."""
-    longitude: float | None | msgspec.UnsetType = msgspec.UNSET
-    """Longitude of the hotel."""
-    name: str | None | msgspec.UnsetType = msgspec.UNSET
-    """The hotel's name."""
-    neighborhood: Sequence[str] | None | msgspec.UnsetType = msgspec.UNSET
-    """A list of neighborhoods where the hotel is located"""
-    visibility: str | None | msgspec.UnsetType = msgspec.UNSET
-    """Visibility of the creative assets."""
-
-
-class BulkUpsertRequestUpdateCatalogProductGroupsItemFilters(Model):
-    """One of ``CatalogsProductGroupFiltersRequest``, ``CatalogsHotelProductGroupFilters``,
-    ``CatalogsCreativeAssetsProductGroupFilters``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    any_of: (
-        Sequence[BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAnyOfItemInput] | msgspec.UnsetType
-    ) = msgspec.UNSET
-    all_of: (
-        Sequence[BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAllOfItemInput] | msgspec.UnsetType
-    ) = msgspec.UNSET
-
-
-class BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAnyOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAllOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class BulkUpsertRequestCreateCatalogProductGroupsItemFilters(Model):
-    """One of ``CatalogsProductGroupFiltersRequest``, ``CatalogsHotelProductGroupFilters``,
-    ``CatalogsCreativeAssetsProductGroupFilters``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    any_of: (
-        Sequence[BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAnyOfItemInput] | msgspec.UnsetType
-    ) = msgspec.UNSET
-    all_of: (
-        Sequence[BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAllOfItemInput] | msgspec.UnsetType
-    ) = msgspec.UNSET
-
-
-class BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAnyOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-
-
-class BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAllOfItem(Model):
-    """One of ``CatalogsProductGroupFilterKeys``, ``CatalogsHotelProductGroupFilterKeys``,
-    ``CatalogsCreativeAssetsProductGroupFilterKeys``: decoded as one struct carrying every variant's fields,
-    since the API does not always say which variant it sent.
-    """
-
-    MIN_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    MAX_PRICE: CatalogsProductGroupPricingCriteria | msgspec.UnsetType = msgspec.UNSET
-    CURRENCY: CatalogsProductGroupCurrencyCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    AVAILABILITY: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    BRAND: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CONDITION: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_0: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_1: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_2: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_3: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_LABEL_4: CatalogsProductGroupFilterOperatorTypeCriteria | msgspec.UnsetType = msgspec.UNSET
-    ITEM_GROUP_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    GENDER: CatalogsProductGroupMultipleGenderCriteria | msgspec.UnsetType = msgspec.UNSET
-    MEDIA_TYPE: CatalogsProductGroupMultipleMediaTypesCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRODUCT_TYPE_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = msgspec.UNSET
-    GOOGLE_PRODUCT_CATEGORY_6: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_5: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_4: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_3: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_2: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_1: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    GOOGLE_PRODUCT_CATEGORY_0: CatalogsProductGroupMultipleStringListCriteria | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    PRODUCT_GROUP: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_0: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_1: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_2: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_3: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    CUSTOM_NUMBER_4: CatalogsProductGroupUint32Criteria | msgspec.UnsetType = msgspec.UNSET
-    TITLE_KEYWORDS: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    PRICE: PriceFilterPRICE | msgspec.UnsetType = msgspec.UNSET
-    HOTEL_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
-    COUNTRY: CatalogsProductGroupMultipleCountriesCriteria | msgspec.UnsetType = msgspec.UNSET
-    CREATIVE_ASSETS_ID: CatalogsProductGroupMultipleStringCriteria | msgspec.UnsetType = msgspec.UNSET
 
 
 class AdvancedAuctionItemsSubmitUpsertRecord(Model):
@@ -18648,8 +16848,8 @@ class CatalogsVerticalProductGroup(Model):
     description: str | None = None
     feed_id: str | None = None
     """id of the catalogs feed belonging to this catalog product group"""
-    filters: CatalogsVerticalProductGroupFilters = msgspec.field(
-        default_factory=CatalogsVerticalProductGroupFilters
+    filters: CatalogsVerticalsListProductsByCatalogBasedFilterRequestFilters = msgspec.field(
+        default_factory=CatalogsVerticalsListProductsByCatalogBasedFilterRequestFilters
     )
     id: str = MISSING_STR
     """ID of the catalog product group."""
@@ -22073,46 +20273,10 @@ if TYPE_CHECKING:
         | CatalogsVerticalProductGroupCreateRequest
         | BulkUpsertRequestCreateCatalogProductGroupsItem
     )
-    BulkUpsertRequestCreateCatalogProductGroupsItemFiltersInput: TypeAlias = (
-        CatalogsProductGroupFiltersRequest
-        | CatalogsHotelProductGroupFilters
-        | CatalogsCreativeAssetsProductGroupFilters
-        | BulkUpsertRequestCreateCatalogProductGroupsItemFilters
-    )
-    BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAllOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAllOfItem
-    )
-    BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAnyOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAnyOfItem
-    )
     BulkUpsertRequestUpdateCatalogProductGroupsItemInput: TypeAlias = (
         CatalogsProductGroupUpdateRequest
         | CatalogsVerticalProductGroupUpdateRequest
         | BulkUpsertRequestUpdateCatalogProductGroupsItem
-    )
-    BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersInput: TypeAlias = (
-        CatalogsProductGroupFiltersRequest
-        | CatalogsHotelProductGroupFilters
-        | CatalogsCreativeAssetsProductGroupFilters
-        | BulkUpsertRequestUpdateCatalogProductGroupsItemFilters
-    )
-    BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAllOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAllOfItem
-    )
-    BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAnyOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAnyOfItem
     )
     CatalogFeedsFeedsCreateRequestInput: TypeAlias = (
         CatalogsVerticalFeedsCreateRequest | CatalogsFeedsCreateRequest | CatalogFeedsFeedsCreateRequest
@@ -22134,83 +20298,20 @@ if TYPE_CHECKING:
         | ItemDeleteBatchRecord
         | CatalogItemsItemsBatchPostRequestItemsItem
     )
-    CatalogItemsItemsBatchPostRequestItemsItemAttributesInput: TypeAlias = (
-        ItemAttributesRequest
-        | UpdatableItemAttributes
-        | CatalogsHotelAttributes
-        | CatalogsUpdatableHotelAttributes
-        | CatalogsCreativeAssetsAttributes
-        | CatalogsUpdatableCreativeAssetsAttributes
-        | CatalogItemsItemsBatchPostRequestItemsItemAttributes
-    )
     CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemInput: TypeAlias = (
         CatalogsProductGroupCreateRequest
         | CatalogsVerticalProductGroupCreateRequest
         | CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItem
-    )
-    CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersInput: TypeAlias = (
-        CatalogsProductGroupFiltersRequest
-        | CatalogsHotelProductGroupFilters
-        | CatalogsCreativeAssetsProductGroupFilters
-        | CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFilters
-    )
-    CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAllOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAllOfItem
-    )
-    CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAnyOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAnyOfItem
     )
     CatalogProductGroupsCatalogsProductGroupsCreateRequestInput: TypeAlias = (
         CatalogsProductGroupCreateRequest
         | CatalogsVerticalProductGroupCreateRequest
         | CatalogProductGroupsCatalogsProductGroupsCreateRequest
     )
-    CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersInput: TypeAlias = (
-        CatalogsProductGroupFiltersRequest
-        | CatalogsHotelProductGroupFilters
-        | CatalogsCreativeAssetsProductGroupFilters
-        | CatalogProductGroupsCatalogsProductGroupsCreateRequestFilters
-    )
-    CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAllOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAllOfItem
-    )
-    CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAnyOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAnyOfItem
-    )
     CatalogProductGroupsCatalogsProductGroupsUpdateRequestInput: TypeAlias = (
         CatalogsProductGroupUpdateRequest
         | CatalogsVerticalProductGroupUpdateRequest
         | CatalogProductGroupsCatalogsProductGroupsUpdateRequest
-    )
-    CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersInput: TypeAlias = (
-        CatalogsProductGroupFiltersRequest
-        | CatalogsHotelProductGroupFilters
-        | CatalogsCreativeAssetsProductGroupFilters
-        | CatalogProductGroupsCatalogsProductGroupsUpdateRequestFilters
-    )
-    CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAllOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAllOfItem
-    )
-    CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAnyOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAnyOfItem
     )
     CatalogReportsReportsStatsParametersInput: TypeAlias = (
         CatalogsRetailReportStatsParameters
@@ -22326,24 +20427,6 @@ if TYPE_CHECKING:
         | CatalogsVerticalsListProductsByCatalogBasedFilterRequest
         | CatalogsListProductsByFilterRequest
     )
-    CatalogsListProductsByFilterRequestFiltersInput: TypeAlias = (
-        CatalogsProductGroupFilters
-        | CatalogsHotelProductGroupFilters
-        | CatalogsCreativeAssetsProductGroupFilters
-        | CatalogsListProductsByFilterRequestFilters
-    )
-    CatalogsListProductsByFilterRequestFiltersAllOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogsListProductsByFilterRequestFiltersAllOfItem
-    )
-    CatalogsListProductsByFilterRequestFiltersAnyOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogsListProductsByFilterRequestFiltersAnyOfItem
-    )
     CatalogsProductGroupFilterKeysInput: TypeAlias = (
         MinPriceFilter
         | MaxPriceFilter
@@ -22457,24 +20540,6 @@ if TYPE_CHECKING:
         | CatalogsCreativeAssetsProductGroupCreateRequest
         | CatalogsVerticalProductGroupCreateRequest
     )
-    CatalogsVerticalProductGroupCreateRequestFiltersInput: TypeAlias = (
-        CatalogsProductGroupFiltersRequest
-        | CatalogsHotelProductGroupFilters
-        | CatalogsCreativeAssetsProductGroupFilters
-        | CatalogsVerticalProductGroupCreateRequestFilters
-    )
-    CatalogsVerticalProductGroupCreateRequestFiltersAllOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogsVerticalProductGroupCreateRequestFiltersAllOfItem
-    )
-    CatalogsVerticalProductGroupCreateRequestFiltersAnyOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogsVerticalProductGroupCreateRequestFiltersAnyOfItem
-    )
     CatalogsVerticalProductGroupUpdateRequestInput: TypeAlias = (
         CatalogsRetailProductGroupUpdateRequest
         | CatalogsHotelProductGroupUpdateRequest
@@ -22487,18 +20552,6 @@ if TYPE_CHECKING:
         | CatalogsCreativeAssetsProductGroupFilters
         | CatalogsVerticalProductGroupUpdateRequestFilters
     )
-    CatalogsVerticalProductGroupUpdateRequestFiltersAllOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogsVerticalProductGroupUpdateRequestFiltersAllOfItem
-    )
-    CatalogsVerticalProductGroupUpdateRequestFiltersAnyOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogsVerticalProductGroupUpdateRequestFiltersAnyOfItem
-    )
     CatalogsVerticalsListProductsByCatalogBasedFilterRequestInput: TypeAlias = (
         CatalogsRetailListProductsByCatalogBasedFilterRequest
         | CatalogsHotelListProductsByCatalogBasedFilterRequest
@@ -22510,12 +20563,6 @@ if TYPE_CHECKING:
         | CatalogsHotelProductGroupFilters
         | CatalogsCreativeAssetsProductGroupFilters
         | CatalogsVerticalsListProductsByCatalogBasedFilterRequestFilters
-    )
-    CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAllOfItemInput: TypeAlias = (
-        CatalogsProductGroupFilterKeys
-        | CatalogsHotelProductGroupFilterKeys
-        | CatalogsCreativeAssetsProductGroupFilterKeys
-        | CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAllOfItem
     )
     CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItemInput: TypeAlias = (
         CatalogsProductGroupFilterKeys
@@ -22540,67 +20587,19 @@ else:
     AdPreviewRequestInput = AdPreviewRequest
     AdvancedAuctionItemsSubmitRecordInput = AdvancedAuctionItemsSubmitRecord
     BulkUpsertRequestCreateCatalogProductGroupsItemInput = BulkUpsertRequestCreateCatalogProductGroupsItem
-    BulkUpsertRequestCreateCatalogProductGroupsItemFiltersInput = (
-        BulkUpsertRequestCreateCatalogProductGroupsItemFilters
-    )
-    BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAllOfItemInput = (
-        BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAllOfItem
-    )
-    BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAnyOfItemInput = (
-        BulkUpsertRequestCreateCatalogProductGroupsItemFiltersAnyOfItem
-    )
     BulkUpsertRequestUpdateCatalogProductGroupsItemInput = BulkUpsertRequestUpdateCatalogProductGroupsItem
-    BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersInput = (
-        BulkUpsertRequestUpdateCatalogProductGroupsItemFilters
-    )
-    BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAllOfItemInput = (
-        BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAllOfItem
-    )
-    BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAnyOfItemInput = (
-        BulkUpsertRequestUpdateCatalogProductGroupsItemFiltersAnyOfItem
-    )
     CatalogFeedsFeedsCreateRequestInput = CatalogFeedsFeedsCreateRequest
     CatalogFeedsFeedsUpdateRequestInput = CatalogFeedsFeedsUpdateRequest
     CatalogItemsItemsBatchPostRequestInput = CatalogItemsItemsBatchPostRequest
     CatalogItemsItemsBatchPostRequestItemsItemInput = CatalogItemsItemsBatchPostRequestItemsItem
-    CatalogItemsItemsBatchPostRequestItemsItemAttributesInput = (
-        CatalogItemsItemsBatchPostRequestItemsItemAttributes
-    )
     CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemInput = (
         CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItem
-    )
-    CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersInput = (
-        CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFilters
-    )
-    CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAllOfItemInput = (
-        CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAllOfItem
-    )
-    CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAnyOfItemInput = (
-        CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemFiltersAnyOfItem
     )
     CatalogProductGroupsCatalogsProductGroupsCreateRequestInput = (
         CatalogProductGroupsCatalogsProductGroupsCreateRequest
     )
-    CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersInput = (
-        CatalogProductGroupsCatalogsProductGroupsCreateRequestFilters
-    )
-    CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAllOfItemInput = (
-        CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAllOfItem
-    )
-    CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAnyOfItemInput = (
-        CatalogProductGroupsCatalogsProductGroupsCreateRequestFiltersAnyOfItem
-    )
     CatalogProductGroupsCatalogsProductGroupsUpdateRequestInput = (
         CatalogProductGroupsCatalogsProductGroupsUpdateRequest
-    )
-    CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersInput = (
-        CatalogProductGroupsCatalogsProductGroupsUpdateRequestFilters
-    )
-    CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAllOfItemInput = (
-        CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAllOfItem
-    )
-    CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAnyOfItemInput = (
-        CatalogProductGroupsCatalogsProductGroupsUpdateRequestFiltersAnyOfItem
     )
     CatalogReportsReportsStatsParametersInput = CatalogReportsReportsStatsParameters
     CatalogReportsReportsStatsParametersReportInput = CatalogReportsReportsStatsParametersReport
@@ -22619,13 +20618,6 @@ else:
     CatalogsItemsBatchRequestItemsItemAttributesInput = CatalogsItemsBatchRequestItemsItemAttributes
     CatalogsItemsPostFiltersInput = CatalogsItemsPostFilters
     CatalogsListProductsByFilterRequestInput = CatalogsListProductsByFilterRequest
-    CatalogsListProductsByFilterRequestFiltersInput = CatalogsListProductsByFilterRequestFilters
-    CatalogsListProductsByFilterRequestFiltersAllOfItemInput = (
-        CatalogsListProductsByFilterRequestFiltersAllOfItem
-    )
-    CatalogsListProductsByFilterRequestFiltersAnyOfItemInput = (
-        CatalogsListProductsByFilterRequestFiltersAnyOfItem
-    )
     CatalogsProductGroupFilterKeysInput = CatalogsProductGroupFilterKeys
     CatalogsProductGroupFiltersInput = CatalogsProductGroupFilters
     CatalogsProductGroupFiltersRequestInput = CatalogsProductGroupFiltersRequest
@@ -22641,29 +20633,13 @@ else:
     CatalogsVerticalFeedsCreateRequestInput = CatalogsVerticalFeedsCreateRequest
     CatalogsVerticalFeedsUpdateRequestInput = CatalogsVerticalFeedsUpdateRequest
     CatalogsVerticalProductGroupCreateRequestInput = CatalogsVerticalProductGroupCreateRequest
-    CatalogsVerticalProductGroupCreateRequestFiltersInput = CatalogsVerticalProductGroupCreateRequestFilters
-    CatalogsVerticalProductGroupCreateRequestFiltersAllOfItemInput = (
-        CatalogsVerticalProductGroupCreateRequestFiltersAllOfItem
-    )
-    CatalogsVerticalProductGroupCreateRequestFiltersAnyOfItemInput = (
-        CatalogsVerticalProductGroupCreateRequestFiltersAnyOfItem
-    )
     CatalogsVerticalProductGroupUpdateRequestInput = CatalogsVerticalProductGroupUpdateRequest
     CatalogsVerticalProductGroupUpdateRequestFiltersInput = CatalogsVerticalProductGroupUpdateRequestFilters
-    CatalogsVerticalProductGroupUpdateRequestFiltersAllOfItemInput = (
-        CatalogsVerticalProductGroupUpdateRequestFiltersAllOfItem
-    )
-    CatalogsVerticalProductGroupUpdateRequestFiltersAnyOfItemInput = (
-        CatalogsVerticalProductGroupUpdateRequestFiltersAnyOfItem
-    )
     CatalogsVerticalsListProductsByCatalogBasedFilterRequestInput = (
         CatalogsVerticalsListProductsByCatalogBasedFilterRequest
     )
     CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersInput = (
         CatalogsVerticalsListProductsByCatalogBasedFilterRequestFilters
-    )
-    CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAllOfItemInput = (
-        CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAllOfItem
     )
     CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItemInput = (
         CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItem
