@@ -16,10 +16,15 @@ Three ways in:
   ``PINTEREST_ACCESS_TOKEN=...``, then serves until Ctrl-C or SIGTERM (see :mod:`aiopinterest.testing.__main__`).
 """
 
-from ._limits import DEFAULT_RATE_LIMIT, Faults, RateLimit
-from ._s3 import S3Upload
-from ._simulator import PinterestSimulator, RecordedRequest
-from ._synthesis import Synthesiser
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._limits import DEFAULT_RATE_LIMIT, Faults, RateLimit
+    from ._s3 import S3Upload
+    from ._simulator import PinterestSimulator, RecordedRequest
+    from ._synthesis import Synthesiser
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
@@ -30,3 +35,31 @@ __all__ = [
     "S3Upload",
     "Synthesiser",
 ]
+
+# Everything loads on first use: the pytest plugin (loaded by every pytest run once aiopinterest is installed)
+# lives in this package, and importing it must cost nothing until a test uses a fixture.
+_LAZY = {
+    "DEFAULT_RATE_LIMIT": "._limits",
+    "Faults": "._limits",
+    "RateLimit": "._limits",
+    "PinterestSimulator": "._simulator",
+    "RecordedRequest": "._simulator",
+    "S3Upload": "._s3",
+    "Synthesiser": "._synthesis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'aiopinterest.testing' has no attribute {name!r}") from None
+    from importlib import import_module
+
+    value = getattr(import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
