@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.message
+import re
 import subprocess
 import sys
 import tomllib
@@ -115,3 +116,24 @@ print(len(asyncio.run(main())))
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3"
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_readme_links_work_on_pypi_too() -> None:
+    # PyPI shows the README without the repository around it: file links must be absolute.
+    readme = (ROOT / "README.md").read_text()
+    anchors = {_anchor(heading) for heading in re.findall(r"^#+ (.+)$", readme, re.M)}
+    targets = re.findall(r"\]\(([^)\s]+)\)", readme)
+    assert targets
+    for target in targets:
+        if target.startswith("#"):
+            assert target[1:] in anchors, target
+        else:
+            assert target.startswith("https://"), target
+    repository_files = [target for target in targets if target.startswith(REPOSITORY + "/blob/main/")]
+    for target in repository_files:
+        assert (ROOT / target.removeprefix(REPOSITORY + "/blob/main/")).exists(), target
