@@ -18,7 +18,9 @@ Three ways in:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from ._limits import DEFAULT_RATE_LIMIT, Faults, RateLimit
@@ -39,26 +41,17 @@ __all__ = [
 # Everything loads on first use: the pytest plugin (loaded by every pytest run once aiopinterest is installed)
 # lives in this package, and importing it must cost nothing until a test uses a fixture.
 _LAZY = {
-    "DEFAULT_RATE_LIMIT": "._limits",
-    "Faults": "._limits",
-    "RateLimit": "._limits",
-    "PinterestSimulator": "._simulator",
-    "RecordedRequest": "._simulator",
-    "S3Upload": "._s3",
-    "Synthesiser": "._synthesis",
+    "DEFAULT_RATE_LIMIT": ("._limits", "DEFAULT_RATE_LIMIT"),
+    "Faults": ("._limits", "Faults"),
+    "RateLimit": ("._limits", "RateLimit"),
+    "PinterestSimulator": ("._simulator", "PinterestSimulator"),
+    "RecordedRequest": ("._simulator", "RecordedRequest"),
+    "S3Upload": ("._s3", "S3Upload"),
+    "Synthesiser": ("._synthesis", "Synthesiser"),
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module_name = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'aiopinterest.testing' has no attribute {name!r}") from None
-    from importlib import import_module
-
-    value = getattr(import_module(module_name, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _LAZY)
 
 
 def __dir__() -> list[str]:
