@@ -1,18 +1,34 @@
 # Every target installs into .venv first if needed, so a fresh clone needs nothing but Python 3.11+ and make.
+# Two installation levels, each with its own stamp:
+#   demo: the package and the extras the demo's commands use (make demo: seconds, a small .venv);
+#   dev:  the demo level plus the development set, .[dev] (everything else: tests, lint, types, codegen, bench).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip install --quiet
+DEMO_STAMP := $(VENV)/.installed-demo
+DEV_STAMP := $(VENV)/.installed-dev
+# Extras `make demo` installs with the package, comma-separated: the command line for the export it shows.
+DEMO_EXTRAS := cli
+DEMO_REQUIREMENT := $(if $(DEMO_EXTRAS),.[$(DEMO_EXTRAS)],.)
 
-.PHONY: setup generate check-generated docs check-docs lint typecheck test check demo bench bench-quick clean
+.PHONY: setup setup-demo generate check-generated docs check-docs lint typecheck test check demo bench bench-quick clean
 
-setup: $(STAMP)
+setup: $(DEV_STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+setup-demo: $(DEMO_STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PIP) -e '$(DEMO_REQUIREMENT)'
+	touch $@
+
+$(DEV_STAMP): pyproject.toml $(DEMO_STAMP)
+	$(PIP) --upgrade pip
+	$(PIP) -e '.[dev]'
+	touch $@
 
 generate: setup
 	$(PY) -m codegen generate
@@ -41,7 +57,7 @@ test: setup
 
 check: lint typecheck check-generated check-docs test
 
-demo: setup
+demo: setup-demo
 	$(PY) examples/ingest.py
 	$(PY) examples/export_demo.py
 

@@ -16,10 +16,17 @@ Three ways in:
   ``PINTEREST_ACCESS_TOKEN=...``, then serves until Ctrl-C or SIGTERM (see :mod:`aiopinterest.testing.__main__`).
 """
 
-from ._limits import DEFAULT_RATE_LIMIT, Faults, RateLimit
-from ._s3 import S3Upload
-from ._simulator import PinterestSimulator, RecordedRequest
-from ._synthesis import Synthesiser
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from ._limits import DEFAULT_RATE_LIMIT, Faults, RateLimit
+    from ._s3 import S3Upload
+    from ._simulator import PinterestSimulator, RecordedRequest
+    from ._synthesis import Synthesiser
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
@@ -30,3 +37,22 @@ __all__ = [
     "S3Upload",
     "Synthesiser",
 ]
+
+# Everything loads on first use: the pytest plugin (loaded by every pytest run once aiopinterest is installed)
+# lives in this package, and importing it must cost nothing until a test uses a fixture.
+_LAZY = {
+    "DEFAULT_RATE_LIMIT": ("._limits", "DEFAULT_RATE_LIMIT"),
+    "Faults": ("._limits", "Faults"),
+    "RateLimit": ("._limits", "RateLimit"),
+    "PinterestSimulator": ("._simulator", "PinterestSimulator"),
+    "RecordedRequest": ("._simulator", "RecordedRequest"),
+    "S3Upload": ("._s3", "S3Upload"),
+    "Synthesiser": ("._synthesis", "Synthesiser"),
+}
+
+
+__getattr__ = lazy_attributes(globals(), _LAZY)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -37,14 +37,16 @@ may use other fixtures, for instance a clock the test moves by hand::
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .. import Client
-from ._simulator import PinterestSimulator
+if TYPE_CHECKING:
+    from .. import Client
+    from ._simulator import PinterestSimulator
 
 try:
+    # Already imported when pytest-asyncio is installed: pytest loads it as a plugin too.
     from pytest_asyncio import fixture as _async_fixture
 except ImportError:  # pragma: no cover - anyio's plugin runs plain async fixtures
     _async_fixture = pytest.fixture  # type: ignore[assignment]
@@ -72,6 +74,10 @@ async def pinterest_simulator(
     the new board ids. ``.base_url`` and ``.access_token`` point any client at it; ``.requests`` records the
     API requests it answered. Stopped, with its connections closed, when the test ends.
     """
+    # Imported here, not at plugin load: every pytest run in a project that installs aiopinterest loads this
+    # plugin, and only the tests that use these fixtures should pay for aiohttp's server and the spec's tables.
+    from ._simulator import PinterestSimulator
+
     async with PinterestSimulator(**pinterest_simulator_options) as simulator:
         yield simulator
 
@@ -85,6 +91,8 @@ async def pinterest_client(pinterest_simulator: PinterestSimulator) -> AsyncIter
     ``async with aiopinterest.Client(access_token=pinterest_simulator.access_token,
     base_url=pinterest_simulator.base_url, ...) as client:``.
     """
+    from .. import Client
+
     async with Client(
         access_token=pinterest_simulator.access_token, base_url=pinterest_simulator.base_url
     ) as client:
