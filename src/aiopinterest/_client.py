@@ -78,6 +78,10 @@ class Client(GeneratedNamespaces):
         proxy: an HTTP(S) proxy URL for every request. With ``trust_env`` (default) ``HTTPS_PROXY``,
             ``HTTP_PROXY`` and ``NO_PROXY`` are honoured too.
         on_token_refresh: called with each :class:`OAuthToken` the client obtains, so the app can persist it.
+        continuous_refresh: send ``continuous_refresh=true`` when refreshing: apps created before 2025-09-25 need
+            it to get Pinterest's continuous refresh token (60 days, extended by every refresh).
+        refresh_token_expires_at: when the given refresh token expires (Unix seconds, as in :class:`OAuthToken`);
+            a renewal after that fails at once with :class:`~aiopinterest.errors.CredentialsError`.
         on_request, on_response: hooks run for every HTTP attempt (see ``client.hooks``).
         session: an ``aiohttp.ClientSession`` to use instead of the client's own; the client does not close it.
         clock: where the client reads time and sleeps (backoff, rate-limit waits); tests inject a fake one.
@@ -101,6 +105,8 @@ class Client(GeneratedNamespaces):
         proxy: str | None = None,
         trust_env: bool = True,
         on_token_refresh: TokenRefreshCallback | None = None,
+        continuous_refresh: bool = False,
+        refresh_token_expires_at: float | None = None,
         on_request: RequestHook | None = None,
         on_response: ResponseHook | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -116,14 +122,18 @@ class Client(GeneratedNamespaces):
         self._api_authority = api_root.raw_authority
         self._api_path = api_root.raw_path.rstrip("/")
         clock = clock or SystemClock()
+        app_id = app_id or _env("PINTEREST_APP_ID")
+        refresh_token = refresh_token or _env("PINTEREST_REFRESH_TOKEN")
         self._auth = Authenticator(
             access_token=access_token or _env("PINTEREST_ACCESS_TOKEN"),
-            refresh_token=refresh_token or _env("PINTEREST_REFRESH_TOKEN"),
-            app_id=app_id or _env("PINTEREST_APP_ID"),
+            refresh_token=refresh_token,
+            app_id=app_id,
             app_secret=app_secret or _env("PINTEREST_APP_SECRET"),
             scopes=scopes,
             on_token_refresh=on_token_refresh,
             clock=clock,
+            continuous_refresh=continuous_refresh,
+            refresh_token_expires_at=refresh_token_expires_at,
         )
         self._transport = Transport(
             base_url=api_root,
@@ -169,6 +179,7 @@ class Client(GeneratedNamespaces):
     async def close(self) -> None:
         """Close the client's HTTP session (a session passed in is left open). Safe to call twice."""
         await self._transport.close()
+        await self._auth.close()
 
     @property
     def metrics(self) -> Metrics:
