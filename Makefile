@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup generate check-generated lint typecheck test check demo bench bench-quick docs clean
+.PHONY: setup redis-server generate check-generated lint typecheck test check demo bench bench-quick docs clean
 
 setup: $(STAMP)
 
@@ -13,6 +13,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# tests/fleet runs a real Redis: Debian's redis-server, installed here when missing (CI runs as root).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+redis-server:
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server; }
 
 generate: setup
 	$(PY) -m codegen generate
@@ -28,7 +34,7 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
-test: setup
+test: setup redis-server
 	$(PY) -m pytest -q
 
 check: lint typecheck check-generated test
