@@ -20,7 +20,7 @@ from ._generated.namespaces import GeneratedNamespaces
 from ._operation import Operation
 from ._options import RawResponse, RequestOptions
 from ._request_builder import build_request
-from ._transport.auth import Authenticator, TokenRefreshCallback
+from ._transport.auth import Authenticator, TokenRefreshCallback, TokenStore
 from ._transport.clock import Clock, SystemClock
 from ._transport.governor import Governor, Priors
 from ._transport.hooks import Hooks, RequestHook, ResponseHook
@@ -82,6 +82,10 @@ class Client(GeneratedNamespaces):
             it to get Pinterest's continuous refresh token (60 days, extended by every refresh).
         refresh_token_expires_at: when the given refresh token expires (Unix seconds, as in :class:`OAuthToken`);
             a renewal after that fails at once with :class:`~aiopinterest.errors.CredentialsError`.
+        redis_url: share the OAuth token with every process using this Redis for the same app and user (one
+            renewal for the fleet); default ``PINTEREST_REDIS_URL``. Needs ``aiopinterest[redis]``.
+        redis_key_prefix: the prefix (and Redis Cluster hash tag) of the keys; processes that share it share the
+            token. Default: derived from a hash of ``app_id`` and the refresh token.
         on_request, on_response: hooks run for every HTTP attempt (see ``client.hooks``).
         session: an ``aiohttp.ClientSession`` to use instead of the client's own; the client does not close it.
         clock: where the client reads time and sleeps (backoff, rate-limit waits); tests inject a fake one.
@@ -107,6 +111,8 @@ class Client(GeneratedNamespaces):
         on_token_refresh: TokenRefreshCallback | None = None,
         continuous_refresh: bool = False,
         refresh_token_expires_at: float | None = None,
+        redis_url: str | None = None,
+        redis_key_prefix: str | None = None,
         on_request: RequestHook | None = None,
         on_response: ResponseHook | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -124,6 +130,7 @@ class Client(GeneratedNamespaces):
         clock = clock or SystemClock()
         app_id = app_id or _env("PINTEREST_APP_ID")
         refresh_token = refresh_token or _env("PINTEREST_REFRESH_TOKEN")
+        redis_url = redis_url or _env("PINTEREST_REDIS_URL")
         self._auth = Authenticator(
             access_token=access_token or _env("PINTEREST_ACCESS_TOKEN"),
             refresh_token=refresh_token,
@@ -134,6 +141,7 @@ class Client(GeneratedNamespaces):
             clock=clock,
             continuous_refresh=continuous_refresh,
             refresh_token_expires_at=refresh_token_expires_at,
+            store=_token_store(redis_url, redis_key_prefix, app_id, refresh_token, scopes, clock),
         )
         self._transport = Transport(
             base_url=api_root,
@@ -409,6 +417,23 @@ class Client(GeneratedNamespaces):
 
 def _env(name: str) -> str | None:
     return os.environ.get(name) or None
+
+
+def _token_store(
+    url: str | None,
+    prefix: str | None,
+    app_id: str | None,
+    refresh_token: str | None,
+    scopes: Iterable[str] | None,
+    clock: Clock,
+) -> TokenStore | None:
+    """The Redis token store for ``url``; imported only when asked for, so that redis is an optional extra."""
+    if url is None:
+        return None
+    from ._fleet import RedisTokenStore, fleet_keys
+
+    keys = fleet_keys(prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes)
+    return RedisTokenStore(url, keys, clock=clock)
 
 
 def _extra_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
