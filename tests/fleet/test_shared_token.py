@@ -232,3 +232,37 @@ def test_importing_aiopinterest_does_not_import_redis() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert "pip install 'aiopinterest[redis]'" in result.stdout
+
+
+async def test_after_redis_comes_back_renewals_are_shared_again(
+    make_redis: Callable[..., RedisServer], api: ApiServer
+) -> None:
+    fleet = FleetApi(api, expires_in=3600)
+    await api.start()
+    redis_server = make_redis()
+
+    async with fleet_client(redis_server.url, api, redis_key_prefix="back") as client:
+        await client._request_raw("GET", "/items/1", authenticated=True)
+        redis_server.stop()
+        client._auth._expires_at = 0.0
+        await client._request_raw("GET", "/items/2", authenticated=True)  # renewed alone
+        restarted = make_redis(port=redis_server.port)  # empty: no keys, no scripts loaded
+        client._auth._expires_at = 0.0
+        await client._request_raw("GET", "/items/3", authenticated=True)
+
+    assert fleet.token_requests == 3
+    with restarted.client() as redis:
+        assert redis.get("{back}:token") is not None  # published again: the scripts were reloaded
+        assert redis.get("{back}:token-lock") is None
+
+
+async def test_a_bad_redis_url_or_prefix_is_refused_naming_it(api: ApiServer) -> None:
+    await api.start()
+    with pytest.raises(ValueError, match="redis_key_prefix"):
+        fleet_client("redis://127.0.0.1:1/0", api, redis_key_prefix="{tenant}")
+    async with fleet_client("http://:pa55@127.0.0.1:1/0", api) as client:
+        with pytest.raises(
+            ConfigurationError, match=r"redis_url http://:\*\*\*@127\.0\.0\.1:1/0 is not"
+        ) as caught:
+            await client._request_raw("GET", "/items/1", authenticated=True)
+    assert "pa55" not in str(caught.value)

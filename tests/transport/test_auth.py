@@ -356,6 +356,17 @@ async def test_no_secret_in_logs_reprs_errors_or_hook_events(
             assert secret not in text
 
 
+@pytest.fixture
+def renewing_client(make_client: MakeClient) -> MakeClient:
+    """``make_client`` for a client with no access token yet, and the app credentials to obtain one."""
+
+    async def make(**kwargs: object) -> Client:
+        credentials = {"app_id": APP_ID, "app_secret": APP_SECRET, "refresh_token": REFRESH_TOKEN}
+        return await make_client(**{"access_token": None, **credentials, **kwargs})
+
+    return make
+
+
 class HeldTokenServer(TokenServer):
     """A TokenServer whose /oauth/token answers only once ``release`` is set."""
 
@@ -370,19 +381,20 @@ class HeldTokenServer(TokenServer):
         return await super().token(request)
 
 
-async def test_cancelling_the_renewing_call_lets_every_waiter_succeed(
-    server: ApiServer, make_client: MakeClient
-) -> None:
+async def held_renewal(
+    server: ApiServer, renewing_client: MakeClient
+) -> tuple[HeldTokenServer, list[OAuthToken], Client]:
+    """A client about to renew against a token endpoint that answers on the test's word, and its refreshes."""
     tokens = HeldTokenServer(server)
     persisted: list[OAuthToken] = []
-    client = await make_client(
-        access_token=None,
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        refresh_token=REFRESH_TOKEN,
-        on_token_refresh=persisted.append,
-        max_concurrency=100,
-    )
+    client = await renewing_client(on_token_refresh=persisted.append, max_concurrency=100)
+    return tokens, persisted, client
+
+
+async def test_cancelling_the_renewing_call_lets_every_waiter_succeed(
+    server: ApiServer, renewing_client: MakeClient
+) -> None:
+    tokens, persisted, client = await held_renewal(server, renewing_client)
     results: list[Item] = []
     renewer = anyio.CancelScope()
 
@@ -413,17 +425,9 @@ async def test_cancelling_the_renewing_call_lets_every_waiter_succeed(
 
 
 async def test_a_renewal_whose_only_caller_was_cancelled_still_keeps_the_new_token(
-    server: ApiServer, make_client: MakeClient
+    server: ApiServer, renewing_client: MakeClient
 ) -> None:
-    tokens = HeldTokenServer(server)
-    persisted: list[OAuthToken] = []
-    client = await make_client(
-        access_token=None,
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        refresh_token=REFRESH_TOKEN,
-        on_token_refresh=persisted.append,
-    )
+    tokens, persisted, client = await held_renewal(server, renewing_client)
 
     async def call() -> None:
         await client._request(GET, Item, path={"item_id": "1"})
@@ -441,14 +445,10 @@ async def test_a_renewal_whose_only_caller_was_cancelled_still_keeps_the_new_tok
 
 
 async def test_continuous_refresh_is_asked_for_when_enabled(
-    server: ApiServer, make_client: MakeClient
+    server: ApiServer, renewing_client: MakeClient
 ) -> None:
     tokens = TokenServer(server)
-    client = await make_client(
-        access_token=None,
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        refresh_token=REFRESH_TOKEN,
+    client = await renewing_client(
         continuous_refresh=True,
     )
 
@@ -460,14 +460,10 @@ async def test_continuous_refresh_is_asked_for_when_enabled(
 
 
 async def test_a_refresh_token_known_to_be_expired_fails_before_sending(
-    server: ApiServer, make_client: MakeClient, clock: FakeClock
+    server: ApiServer, renewing_client: MakeClient, clock: FakeClock
 ) -> None:
     TokenServer(server)
-    client = await make_client(
-        access_token=None,
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        refresh_token=REFRESH_TOKEN,
+    client = await renewing_client(
         refresh_token_expires_at=clock.time() - 1,
     )
 
@@ -477,18 +473,14 @@ async def test_a_refresh_token_known_to_be_expired_fails_before_sending(
 
 
 async def test_the_refresh_token_expiry_from_the_token_response_is_kept_and_enforced(
-    server: ApiServer, make_client: MakeClient, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    server: ApiServer, renewing_client: MakeClient, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     tokens = TokenServer(server, expires_in=3600)
     tokens.refresh_expires_at = (
         clock.time() + 10 * 86_400
     )  # a legacy refresh token: ten days left, not extended
     persisted: list[OAuthToken] = []
-    client = await make_client(
-        access_token=None,
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        refresh_token=REFRESH_TOKEN,
+    client = await renewing_client(
         on_token_refresh=persisted.append,
     )
     caplog.set_level(logging.WARNING, logger="aiopinterest")
@@ -509,15 +501,11 @@ async def test_the_refresh_token_expiry_from_the_token_response_is_kept_and_enfo
 
 
 async def test_the_refresh_token_expiry_follows_refresh_token_expires_in(
-    server: ApiServer, make_client: MakeClient, clock: FakeClock
+    server: ApiServer, renewing_client: MakeClient, clock: FakeClock
 ) -> None:
     TokenServer(server)  # refresh_token_expires_in: 5_184_000 (60 days, continuous refresh)
     persisted: list[OAuthToken] = []
-    client = await make_client(
-        access_token=None,
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        refresh_token=REFRESH_TOKEN,
+    client = await renewing_client(
         on_token_refresh=persisted.append,
     )
     issued = clock.time()
