@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup redis-server generate check-generated lint typecheck test check demo bench bench-quick docs clean
+.PHONY: setup redis-server generate check-generated docs check-docs lint typecheck test check demo bench bench-quick clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,14 @@ generate: setup
 check-generated: setup
 	$(PY) -m codegen check
 
+# The reference under docs/reference/, a page per namespace and the models by initial.
+docs: setup
+	$(PY) -m codegen docs
+
+# Fails when docs/reference/ differs from a fresh `make docs`.
+check-docs: setup
+	$(PY) -m codegen check-docs
+
 lint: setup
 	$(PY) -m ruff check src tests codegen bench examples
 	$(PY) -m ruff format --check src tests codegen bench examples
@@ -37,10 +45,11 @@ typecheck: setup
 test: setup redis-server
 	$(PY) -m pytest -q
 
-check: lint typecheck check-generated test
+check: lint typecheck check-generated check-docs test
 
 demo: setup
 	$(PY) examples/ingest.py
+	$(PY) examples/export_demo.py
 
 bench: setup
 	$(PY) -m bench

@@ -58,6 +58,11 @@ FULL = Scale(
             "instructions.py",
             ("--calls", "2000"),
         ),
+        (
+            "Rate limits: efficiency and 429s against three server shapes, before and after the governor (issue 13)",
+            "ratelimit.py",
+            ("--baseline", "5c28a42"),
+        ),
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "7")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ()),
         (
@@ -65,6 +70,7 @@ FULL = Scale(
             "media_upload.py",
             ("--size-mib", "1024", "--rounds", "3"),
         ),
+        ("aiopinterest export: board pins to JSONL and Parquet (issue 16)", "export.py", ()),
     ),
     report=ROOT / "BENCHMARKS.md",
     chart=ROOT / "docs" / "bench-throughput.png",
@@ -90,12 +96,22 @@ QUICK = Scale(
             "instructions.py",
             ("--calls", "300"),
         ),
+        (
+            "Rate limits: efficiency and 429s against three server shapes, before and after the governor (issue 13)",
+            "ratelimit.py",
+            ("--calls-fixed", "300", "--calls-bucket", "240"),
+        ),
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "2")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ("--quick",)),
         (
             "Media upload against curl -F (issue 5)",
             "media_upload.py",
             ("--size-mib", "32", "--rounds", "1"),
+        ),
+        (
+            "aiopinterest export: board pins to JSONL and Parquet (issue 16)",
+            "export.py",
+            ("--items", "20000", "--small", "5000"),
         ),
     ),
     report=WORK / "BENCHMARKS-quick.md",

@@ -1,4 +1,7 @@
-"""``python -m codegen generate|check``: write src/aiopinterest/_generated/ (and docs/api.md), or verify them."""
+"""``python -m codegen generate|check``: write src/aiopinterest/_generated/ (and docs/api.md), or verify them.
+
+``python -m codegen docs|check-docs``: write the reference pages under docs/reference/, or verify them.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +12,27 @@ from pathlib import Path
 
 from . import source
 from .emit_api import by_namespace, emit_namespaces, emit_operations, emit_reference, emit_resource
+from .emit_docs import DOCS, render_docs
 from .emit_models import ModelPlan, emit_models, runtime_table
-from .operations import collect
+from .operations import Op, collect
 from .schema import Builder
 
 OUTPUT = source.ROOT / "src" / "aiopinterest" / "_generated"
 REFERENCE = source.ROOT / "docs" / "api.md"
 
 
-def render() -> dict[Path, str]:
-    """Every generated file and its content; a pure function of the spec and the overlay."""
+def _model() -> tuple[str, ModelPlan, list[Op]]:
+    """The intermediate model: the spec's version, the named schemas and the operations."""
     spec = source.load(source.locate())
-    version = spec["info"]["version"]
     builder = Builder(spec)
     builder.load_components()
     ops = collect(builder)
-    plan = ModelPlan(builder)
+    return spec["info"]["version"], ModelPlan(builder), ops
+
+
+def render() -> dict[Path, str]:
+    """Every generated file and its content; a pure function of the spec and the overlay."""
+    version, plan, ops = _model()
     grouped = by_namespace(ops)
     files = {
         OUTPUT
@@ -100,11 +108,57 @@ def check() -> int:
     return 0
 
 
+def render_reference() -> dict[Path, str]:
+    version, plan, ops = _model()
+    return render_docs(plan, by_namespace(ops), version)
+
+
+def _pages_on_disk() -> set[Path]:
+    return set(DOCS.rglob("*.md")) if DOCS.is_dir() else set()
+
+
+def docs() -> int:
+    pages = render_reference()
+    for stale in _pages_on_disk() - set(pages):
+        stale.unlink()
+    for path, content in pages.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    print(f"wrote {len(pages)} pages into {DOCS.relative_to(source.ROOT)}")
+    return 0
+
+
+def check_docs() -> int:
+    try:
+        pages = render_reference()
+    except source.SpecNotFound as exc:
+        print(f"skipped: {exc}")
+        return 0
+    stale = [path for path, content in pages.items() if not path.is_file() or path.read_text() != content]
+    extra = _pages_on_disk() - set(pages)
+    if stale or extra:
+        print(f"{DOCS.relative_to(source.ROOT)} differs from a fresh generation (run `make docs`):")
+        print(
+            "\n".join(
+                [
+                    *(f"{p}: out of date" for p in sorted(stale)),
+                    *(f"{p}: not generated" for p in sorted(extra)),
+                ]
+            )
+        )
+        return 1
+    print(f"reference docs are up to date ({len(pages)} pages)")
+    return 0
+
+
+COMMANDS = {"generate": generate, "check": check, "docs": docs, "check-docs": check_docs}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m codegen")
-    parser.add_argument("command", choices=["generate", "check"])
+    parser.add_argument("command", choices=list(COMMANDS))
     args = parser.parse_args()
-    return generate() if args.command == "generate" else check()
+    return COMMANDS[args.command]()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ __all__ = [
     "OPERATIONS",
     "APIError",
     "AsyncPaginator",
+    "CallEndEvent",
+    "CallEvent",
     "CategoryMetrics",
     "Client",
     "Failure",
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from ._operation import Operation
     from ._options import RawResponse, RequestOptions
     from ._transport import (
+        CallEndEvent,
+        CallEvent,
         CategoryMetrics,
         Failure,
         Metrics,
@@ -61,6 +65,8 @@ _LAZY = {
     "PinterestError": (".errors", "PinterestError"),
     "AsyncPaginator": (".pagination", "AsyncPaginator"),
     "Page": (".pagination", "Page"),
+    "CallEndEvent": ("._transport", "CallEndEvent"),
+    "CallEvent": ("._transport", "CallEvent"),
     "CategoryMetrics": ("._transport", "CategoryMetrics"),
     "Failure": ("._transport", "Failure"),
     "Metrics": ("._transport", "Metrics"),

@@ -196,7 +196,8 @@ class Client(GeneratedNamespaces):
 
     @property
     def hooks(self) -> Hooks:
-        """``client.hooks.request`` and ``client.hooks.response``: lists of hooks run on every HTTP attempt."""
+        """``client.hooks.request`` and ``.response``: hooks run on every HTTP attempt; ``.call_start`` and
+        ``.call_end``: hooks run once per call, around its attempts."""
         return self._transport.hooks
 
     @property

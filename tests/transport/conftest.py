@@ -55,8 +55,10 @@ def operation(
 class FakeClock:
     """A clock whose sleeps take no real time.
 
-    With ``auto_advance`` (default) a sleep moves time forward at once. Without it, sleepers wait until the test
-    calls :meth:`advance`, so a test can observe who is waiting.
+    With ``auto_advance`` (default) time is virtual: it moves to the next sleeper's due time only once nothing
+    else can happen (no task is ready and no loopback I/O arrives for a few real milliseconds), so a timer never
+    fires "before" a loopback answer that takes no virtual time. Without it, sleepers wait until the test calls
+    :meth:`advance`, so a test can observe who is waiting.
     """
 
     def __init__(self, *, auto_advance: bool = True) -> None:
@@ -66,6 +68,7 @@ class FakeClock:
         self.auto_advance = auto_advance
         self._waiters: list[tuple[float, anyio.Event]] = []
         self._new_sleeper = anyio.Event()
+        self._driver: asyncio.Task[None] | None = None
 
     def monotonic(self) -> float:
         return self.now
@@ -75,16 +78,29 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        if self.auto_advance:
-            # Virtual time: a sleep ends at its due time, and sleepers side by side do not add up.
-            due = self.now + max(0.0, seconds)
-            await anyio.lowlevel.checkpoint()
-            self.now = max(self.now, due)
-            return
-        wake = anyio.Event()
-        self._waiters.append((self.now + seconds, wake))
+        entry = (self.now + max(0.0, seconds), anyio.Event())
+        self._waiters.append(entry)
         self._new_sleeper.set()
-        await wake.wait()
+        if self.auto_advance and self._driver is None:
+            self._driver = asyncio.get_running_loop().create_task(self._drive())
+        try:
+            await entry[1].wait()
+        finally:
+            if entry in self._waiters:  # cancelled: its due time no longer moves the clock
+                self._waiters.remove(entry)
+
+    async def _drive(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._waiters:
+                idle = 0
+                while idle < 3:
+                    await asyncio.sleep(0.001)
+                    idle = idle + 1 if not loop._ready else 0  # type: ignore[attr-defined]
+                if self._waiters:
+                    await self.advance(max(0.0, min(due for due, _ in self._waiters) - self.now))
+        finally:
+            self._driver = None
 
     @property
     def sleeping(self) -> int:

@@ -6,7 +6,7 @@ import email.utils
 
 import pytest
 
-from aiopinterest._transport.headers import header_number, ratelimit_state, requested_wait, retry_after
+from aiopinterest._transport.headers import Policy, header_number, quota_policies, requested_wait, retry_after
 from aiopinterest._transport.retry import Failure, RetryPolicy
 from aiopinterest.errors import ConnectError, RequestTimeoutError, TransportError
 
@@ -91,10 +91,14 @@ def test_reset_is_only_a_wait_for_429() -> None:
     assert requested_wait(503, {"X-RateLimit-Reset": "30"}, NOW) is None
 
 
-def test_ratelimit_state_reads_plain_and_draft_forms() -> None:
-    state = ratelimit_state({"X-RateLimit-Limit": "100, 100;w=60", "X-RateLimit-Remaining": "42"}, NOW)
-    assert (state.limit, state.remaining, state.reset, state.window) == (100, 42, None, 60)
-    assert ratelimit_state({}, NOW) == (None, None, None, None)
+def test_quota_policies_reads_plain_and_draft_forms() -> None:
+    assert quota_policies("100") == (Policy(100, None), ())
+    binding, policies = quota_policies("100, 100;w=1, 1000;w=60")
+    assert binding == Policy(100, 1.0) and policies == (Policy(100, 1.0), Policy(1000, 60.0))
+    # The per-minute policy binds: Remaining and Reset speak of it.
+    assert quota_policies("1000, 100;w=1, 1000;w=60")[0] == Policy(1000, 60.0)
+    assert quota_policies("50;w=10") == (Policy(50, 10.0), (Policy(50, 10.0),))
+    assert quota_policies("soon") == (None, ())
 
 
 @pytest.mark.parametrize(

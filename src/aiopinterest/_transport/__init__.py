@@ -2,12 +2,14 @@
 
 from .auth import OAuthToken
 from .clock import Clock, SystemClock
-from .hooks import Hooks, RequestEvent, ResponseEvent
+from .hooks import CallEndEvent, CallEvent, Hooks, RequestEvent, ResponseEvent
 from .http import Timeout
 from .metrics import CategoryMetrics, Metrics
 from .retry import Failure, RetryPolicy
 
 __all__ = [
+    "CallEndEvent",
+    "CallEvent",
     "CategoryMetrics",
     "Clock",
     "Failure",

@@ -137,6 +137,7 @@ class Budget:
         "_windows",
         "binding",
         "blocked_until",
+        "cap_assumed",
         "cap_base",
         "cap_from",
         "cap_until",
@@ -176,6 +177,8 @@ class Budget:
         self.cap_base = math.inf
         self.cap_until = -math.inf
         self.cap_from = 0
+        # The count is our assumption (a fresh window holds the binding limit), until the server's first word.
+        self.cap_assumed = False
         self.blocked_until = -math.inf
         #: Evenly spaced sends at this many per second (client-side limit or found from 429s), else None.
         self.rate = rate
@@ -207,7 +210,7 @@ class Budget:
             return math.inf
         delay = 0.0
         if self.cap_until <= now:
-            self._close_count()
+            self._close_count(now)
         elif self.cap_base - self.sent - self.pending <= 0:
             if not (in_flight == 0 and self._binding_window_has_room(now)):
                 delay = self.cap_until - now
@@ -229,7 +232,10 @@ class Budget:
 
     def covers(self, now: float) -> bool:
         """Whether a send admitted earlier may go on the wire now: still within what the server said remains."""
-        return self.cap_base - self.sent > 0 or self.cap_until <= now
+        if self.cap_base - self.sent > 0 or self.cap_until <= now:
+            return True
+        # The one request that goes to ask whether a window said to end later has ended already (see wait()).
+        return self.in_flight == self.pending == 1 and self._binding_window_has_room(now)
 
     def remaining(self, now: float) -> float | None:
         """Sends the budget allows before it refills, as far as it knows (``None``: no limit known)."""
@@ -273,10 +279,15 @@ class Budget:
         """Account for the outcome of send ``seq``; ``status`` None: no response (the server may have counted
         it all the same). Returns True when a 429 made the rate found from 429s drop."""
         self.in_flight -= 1
+        cut = self.learn and self._learn(seq, now, wall, status, headers)
+        # After learning: a policy this answer names counts the answer itself.
         for window in self._windows.values():
             window.record(now)
-        if not self.learn:
-            return False
+        return cut
+
+    def _learn(
+        self, seq: int, now: float, wall: float, status: int | None, headers: Mapping[str, str]
+    ) -> bool:
         remaining = headers.get(RATELIMIT_REMAINING)
         if self.ramp is not None:
             self._ramp_up(status, remaining is not None)
@@ -307,13 +318,16 @@ class Budget:
         if remaining is None:
             return
         if self.cap_until <= now:
-            self._close_count()
+            self._close_count(now)
         if seq <= self.cap_from:
             return  # sent before the window the client now counts in: old news
         # The server counted every send numbered below this one, or (answers overtake each other) fewer:
         # the lowest count is the truth.
         base = remaining + seq
-        if self.cap_until > now:
+        if self.cap_assumed:
+            self.cap_assumed = False
+            self.cap_base, self.cap_until = base, -math.inf
+        elif self.cap_until > now:
             self.cap_base = min(self.cap_base, base)
             if remaining > self._max_in_flight:
                 return  # more than can be sent before the next answer: the known reset will do
@@ -325,10 +339,19 @@ class Budget:
             reset = binding.window if binding is not None and binding.window else _UNSAID_RESET
         self.cap_until = min(self.cap_until, now + reset) if self.cap_until > now else now + reset
 
-    def _close_count(self) -> None:
-        """The server's window has ended (as far as it said): its next answers start a new count."""
-        if self.cap_until != -math.inf:
-            self.cap_base, self.cap_until, self.cap_from = math.inf, -math.inf, self.sent
+    def _close_count(self, now: float) -> None:
+        """The server's window has ended (as far as it said): its next answers start a new count. Until the
+        first of them, the new window is taken to hold the binding limit, and no more is sent."""
+        if self.cap_until == -math.inf:
+            return
+        self.cap_from = self.sent
+        binding = self.binding
+        if binding is None:
+            self.cap_base, self.cap_until = math.inf, -math.inf
+            return
+        self.cap_base = self.sent + binding.limit
+        self.cap_until = now + (binding.window or _UNSAID_RESET)
+        self.cap_assumed = True
 
     def _adopt_policies(self, limit_text: str) -> None:
         self._limit_header = limit_text

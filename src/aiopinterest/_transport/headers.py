@@ -54,15 +54,6 @@ def quota_policies(limit_header: str) -> tuple[Policy | None, tuple[Policy, ...]
     return binding, tuple(policies)
 
 
-class RateLimitState(NamedTuple):
-    """What a response says about its category's budget; any part may be unknown."""
-
-    limit: float | None
-    remaining: float | None
-    reset: float | None  # seconds from now until the budget refills
-    window: float | None  # seconds, from a ``;w=`` parameter of the limit
-
-
 def retry_after(headers: Mapping[str, str], now: float) -> float | None:
     """``Retry-After`` as seconds to wait: either delay-seconds or an HTTP date (RFC 9110 10.2.3)."""
     value = headers.get(RETRY_AFTER)
@@ -96,17 +87,6 @@ def requested_wait(status: int | None, headers: Mapping[str, str], now: float) -
     if wait is None and status == 429:
         wait = ratelimit_reset(headers, now)
     return wait
-
-
-def ratelimit_state(headers: Mapping[str, str], now: float) -> RateLimitState:
-    limit_header = headers.get(RATELIMIT_LIMIT)
-    window = _WINDOW.search(limit_header) if limit_header else None
-    return RateLimitState(
-        limit=header_number(limit_header),
-        remaining=header_number(headers.get(RATELIMIT_REMAINING)),
-        reset=ratelimit_reset(headers, now),
-        window=float(window.group(1)) if window else None,
-    )
 
 
 def header_number(value: str | None) -> float | None:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from types import MappingProxyType
-from typing import Final, Literal, TypeVar, overload
+from typing import Final, Literal, TypeVar, cast, overload
 
 import aiohttp
 import anyio
@@ -32,7 +32,7 @@ from .clock import Clock
 from .deadlines import AttemptDeadlines
 from .governor import Governor, Permit
 from .headers import requested_wait
-from .hooks import Hooks, RequestEvent, ResponseEvent
+from .hooks import CallEvent, Hooks, RequestEvent, ResponseEvent
 from .http import Body, ProxySelector, Timeout, create_session, exchange
 from .metrics import CategoryMetrics, Metrics
 from .redact import redact_url
@@ -191,6 +191,10 @@ class _Call(msgspec.Struct):
     # Seconds spent so far waiting for the budget and in backoff (the retry policy's max_wait).
     waited: float = 0.0
     renewed: bool = False
+    # For the request hooks: what this attempt waited for the budget and in backoff, and why it is a retry.
+    rate_limit_wait: float = 0.0
+    backoff: float = 0.0
+    reason: str | None = None
 
 
 class Transport:
@@ -284,6 +288,7 @@ class Transport:
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
         stream: bool = False,
+        _observed: bool = False,
     ) -> RawResponse | StreamedResponse:
         """Send with retries; returns the final response, or raises the typed error of the last attempt.
 
@@ -296,24 +301,29 @@ class Transport:
         retries). With ``stream``, a successful response comes back as a :class:`StreamedResponse` holding its
         concurrency slot, its body unread (see :meth:`stream`).
         """
+        if not _observed and (self.hooks.call_start or self.hooks.call_end):
+            # Once more, between the call hooks; calls without call hooks pay for nothing but this test.
+            resend = cast("Callable[..., Awaitable[RawResponse | StreamedResponse]]", self.send)
+            return await self._between_call_hooks(
+                request,
+                partial(
+                    resend,
+                    request,
+                    timeout=timeout,
+                    retry=retry,
+                    capture=capture,
+                    raise_for_status=raise_for_status,
+                    stream=stream,
+                    _observed=True,
+                ),
+            )
         call = self._begin(request, timeout, retry)
         while True:
             call.attempt += 1
             token = None
             if request.authenticated:
                 token = self._auth.fresh_token() or await call.deadline.bound(self._auth.bearer())
-            try:
-                # The common case, without the coroutine and event-loop round trip of an awaited acquire.
-                self._slots.acquire_nowait()
-            except anyio.WouldBlock:
-                permit = await self._admit(call)
-            else:
-                permit_now = self._governor.admit_now(request.category)
-                if permit_now is None:
-                    self._slots.release()
-                    permit = await self._admit(call)
-                else:
-                    permit = permit_now
+            permit = self._admit_now(request) or await self._admit(call)
             outcome = await self._attempt(call, token, permit, stream)
             if isinstance(outcome, StreamedResponse):
                 return outcome
@@ -349,6 +359,17 @@ class Transport:
         finally:
             await response.aclose()
 
+    async def _between_call_hooks(
+        self, request: OutgoingRequest, send: Callable[[], Awaitable[RawResponse | StreamedResponse]]
+    ) -> RawResponse | StreamedResponse:
+        event = CallEvent(
+            method=request.method,
+            url=redact_url(request.url),
+            category=request.category,
+            operation_id=request.operation_id,
+        )
+        return await self.hooks.observe_call(event, send)
+
     # -- the steps of a call ----------------------------------------------------------------------------------
 
     def _begin(
@@ -380,6 +401,18 @@ class Transport:
         counters = self._counters[request.category]
         return _Call(request, session, deadline, retry or self.retry, counters, self._governor.arrival())
 
+    def _admit_now(self, request: OutgoingRequest) -> Permit | None:
+        """A free slot and the governor's leave at once (the common case, without the coroutine and event-loop
+        round trip of an awaited acquire), or None."""
+        try:
+            self._slots.acquire_nowait()
+        except anyio.WouldBlock:
+            return None
+        permit = self._governor.admit_now(request.category)
+        if permit is None:
+            self._slots.release()
+        return permit
+
     async def _admit(self, call: _Call) -> Permit:
         """Wait for the governor's leave, then for a concurrency slot; a block that begins while the call waits
         for the slot, or news that less remains, sends it back to the governor's queue."""
@@ -392,6 +425,7 @@ class Transport:
             waited = self.clock.monotonic() - started
             call.counters.gate_wait += waited
             call.waited += waited
+            call.rate_limit_wait += waited
             try:
                 await self._wait_for_slot(call.deadline)
             except BaseException:
@@ -494,6 +528,9 @@ class Transport:
             operation_id=request.operation_id,
             attempt=call.attempt,
             headers=self._base_headers | request.headers,
+            rate_limit_wait=call.rate_limit_wait,
+            backoff=call.backoff,
+            retry_reason=call.reason,
         )
         await self.hooks.emit_request(event)
         return event
@@ -615,6 +652,8 @@ class Transport:
         if isinstance(outcome, TransportError) or outcome.status != 401 or token is None or call.renewed:
             return False
         call.renewed = await call.deadline.bound(self._auth.renew_rejected(token))
+        if call.renewed:
+            call.reason, call.backoff, call.rate_limit_wait = "401", 0.0, 0.0
         return call.renewed
 
     def _failure(self, call: _Call, outcome: RawResponse | TransportError) -> Failure:
@@ -661,6 +700,8 @@ class Transport:
         """A 429 blocks the whole category in the governor for as long as the server asked (without a word from
         the server, the governor's pace found from 429s spaces the retry); any other failure sleeps its backoff
         alone, then queues for the budget again."""
+        call.reason = str(failure.status) if failure.status is not None else type(failure.error).__name__
+        call.backoff = call.rate_limit_wait = 0.0
         if failure.status == 429:
             asked = call.policy.server_delay(failure)
             if asked is not None:
@@ -669,6 +710,7 @@ class Transport:
         await call.deadline.bound(self.clock.sleep(delay))
         call.counters.backoff_wait += delay
         call.waited += delay
+        call.backoff = delay
 
     def _give_up(
         self,
