@@ -27,7 +27,7 @@ def _model() -> tuple[str, ModelPlan, list[Op]]:
     builder = Builder(spec)
     builder.load_components()
     ops = collect(builder)
-    return spec["info"]["version"], ModelPlan(builder), ops
+    return spec["info"]["version"], ModelPlan(builder, ops), ops
 
 
 def render() -> dict[Path, str]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Any
 
 from . import text
-from .emit_models import HEADER, ModelPlan, alias_text
+from .annotate import ANY_IMPORT, DATETIME, MAPPING, Import
+from .emit_models import HEADER, ModelPlan, alias_annotation
 from .operations import Op, Param
 from .schema import camel, python_field_name
 
 # Namespaces whose generated class a hand-written subclass extends with helpers (module, class).
+UNSET_IMPORTS = (Import("msgspec", "UNSET"), Import("msgspec", "UnsetType"))
+PAGINATOR = Import("...pagination", "AsyncPaginator")
+
 EXTENSIONS: dict[str, tuple[str, str]] = {
     "media": ("..media", "MediaNamespace"),
 }
@@ -121,39 +124,33 @@ def _runtime_param(plan: ModelPlan, p: Param) -> Param:
 
 
 class _Method:
-    """One generated method: its signature pieces and the call it makes."""
+    """One generated method: its signature pieces, the call it makes, and what it imports."""
 
     def __init__(self, plan: ModelPlan, op: Op) -> None:
         self.plan, self.op = plan, op
-        self.imports: set[str] = set()
-        self.needs: set[str] = set()
+        self.imports: set[Import] = set()
 
     def model(self, name: str) -> str:
-        py = self.plan.names[name]
-        self.imports.add(py)
-        return py
+        python = self.plan.names[name]
+        self.imports.add(Import("models", python))
+        return python
 
     def strict(self, node: dict[str, Any]) -> str:
         annotation = self.plan.annotator.strict(node)
-        for ref in re.findall(r"\b[A-Z]\w*\b", annotation):
-            if (
-                ref not in ("Mapping", "Sequence", "Any", "Literal", "None")
-                and ref in self.plan.names.values()
-            ):
-                self.imports.add(ref)
-        for word, need in (
-            ("Mapping[", "Mapping"),
-            ("Sequence[", "Sequence"),
-            ("Any", "Any"),
-            ("Literal[", "Literal"),
-            ("datetime.", "datetime"),
-        ):
-            if word in annotation:
-                self.needs.add(need)
-        return annotation
+        self.imports |= annotation.imports
+        return annotation.text
+
+    def optional(self, node: dict[str, Any], *, none_omits: bool = False) -> str:
+        """An optional argument: not sent unless given (``UNSET``); ``None`` sends null where the spec allows it,
+        and (``none_omits``: a query parameter, where null has no form) is taken as not given."""
+        self.imports.update(UNSET_IMPORTS)
+        annotation = self.strict(node)
+        if none_omits and not annotation.endswith(" | None"):
+            annotation += " | None"
+        return f"{annotation} | UnsetType = UNSET"
 
     def source(self) -> list[str]:
-        op, plan = self.op, self.plan
+        op = self.op
         signature: list[str] = []
         path_args: list[str] = []
         query_args: list[str] = []
@@ -161,15 +158,12 @@ class _Method:
         taken = {"self", "body", "options"}
         ordered = sorted(op.params, key=lambda p: (not p.required, p.location != "path"))
         for p in ordered:
-            annotation = self.strict(p.schema)
-            if p.required:
-                signature.append(f"{p.name}: {annotation}")
-            else:
-                signature.append(
-                    f"{p.name}: {annotation} | None = None"
-                    if "None" not in annotation.split(" | ")
-                    else f"{p.name}: {annotation} = None"
-                )
+            annotation = (
+                self.strict(p.schema)
+                if p.required
+                else self.optional(p.schema, none_omits=p.location == "query")
+            )
+            signature.append(f"{p.name}: {annotation}")
             (path_args if p.location == "path" else query_args).append(p.name)
             taken.add(p.name)
             docs.append(
@@ -180,57 +174,11 @@ class _Method:
                     or f"{p.location} parameter ``{p.name}``",
                 )
             )
-        body_fields: list[str] = []
-        if op.body:
-            body_node = {"$ref": op.body}
-            annotation = self.strict(body_node)
-            if "Mapping[str, Any]" not in annotation and "Sequence[" not in annotation:
-                annotation += " | Mapping[str, Any]"
-                self.needs.update({"Mapping", "Any"})
-            signature.append(f"body: {annotation} | None = None")
-            docs.append(
-                ("body", f"the request body (``{plan.names[op.body]}``, or a dict validated against it)")
-            )
-            target = plan.table.deref(body_node)
-            if (
-                op.body in plan.structs
-                and target.get("properties")
-                and not (target.get("oneOf") or target.get("anyOf"))
-            ):
-                for prop, schema in target["properties"].items():
-                    if python_field_name(prop) != prop or prop in taken or schema.get("readOnly"):
-                        continue
-                    field_annotation = self.strict(schema)
-                    suffix = "" if "None" in field_annotation.split(" | ") else " | None"
-                    signature.append(f"{prop}: {field_annotation}{suffix} = None")
-                    body_fields.append(prop)
-                    docs.append(
-                        (
-                            prop,
-                            text.first_sentence(schema.get("description")) or f"the body's ``{prop}`` field",
-                        )
-                    )
+        body_fields = self._body_arguments(taken, signature, docs)
         signature.append("options: RequestOptions | None = None")
         docs.append(("options", "per-call timeout, extra headers or query, raw-response capture"))
-
-        if op.paginated and op.item:
-            item = self.model(op.item)
-            returns, call, first = f"AsyncPaginator[{item}]", "self._paginate", item
-            self.needs.add("AsyncPaginator")
-            is_async = False
-        else:
-            returns = self.model(op.response) if op.response else "None"
-            first = returns if op.response else "type(None)"
-            if (
-                op.response
-                and op.response not in self.plan.structs
-                and " | " in alias_text(self.plan, op.response)
-            ):
-                # A union alias is a valid msgspec type but not a ``type[T]`` to mypy.
-                first = f'cast("type[{returns}]", {returns})'
-                self.needs.add("cast")
-            call, is_async = "await self._request", True
-        lines = [f"    {'async ' if is_async else ''}def {op.name}("]
+        returns, call, first = self._returns()
+        lines = [f"    {'async ' if call == 'await self._request' else ''}def {op.name}("]
         lines.append("        self,")
         lines.append("        *,")
         lines.extend(f"        {s}," for s in signature)
@@ -251,6 +199,55 @@ class _Method:
         lines.extend(f"            {a}," for a in args)
         lines.append("        )")
         return lines
+
+    def _body_arguments(
+        self, taken: set[str], signature: list[str], docs: list[tuple[str, str]]
+    ) -> list[str]:
+        """``body=``, and where the body is an object, each of its top-level fields as a keyword argument."""
+        op, plan = self.op, self.plan
+        if not op.body:
+            return []
+        body_node = {"$ref": op.body}
+        annotation = self.strict(body_node)
+        if "Mapping[str, Any]" not in annotation and "Sequence[" not in annotation:
+            annotation += " | Mapping[str, Any]"
+            self.imports |= {MAPPING, ANY_IMPORT}
+        signature.append(f"body: {annotation} | None = None")
+        docs.append(("body", f"the request body (``{plan.names[op.body]}``, or a dict validated against it)"))
+        target = plan.table.deref(body_node)
+        if (
+            op.body not in plan.structs
+            or not target.get("properties")
+            or target.get("oneOf")
+            or target.get("anyOf")
+        ):
+            return []
+        body_fields = []
+        for prop, schema in target["properties"].items():
+            if python_field_name(prop) != prop or prop in taken or schema.get("readOnly"):
+                continue
+            signature.append(f"{prop}: {self.optional(schema)}")
+            body_fields.append(prop)
+            docs.append(
+                (prop, text.first_sentence(schema.get("description")) or f"the body's ``{prop}`` field")
+            )
+        return body_fields
+
+    def _returns(self) -> tuple[str, str, str]:
+        """The return annotation, the runtime call, and the type argument the call decodes into."""
+        op = self.op
+        if op.paginated and op.item:
+            item = self.model(op.item)
+            self.imports.add(PAGINATOR)
+            return f"AsyncPaginator[{item}]", "self._paginate", item
+        if not op.response:
+            return "None", "await self._request", "type(None)"
+        returns = self.model(op.response)
+        if op.response not in self.plan.structs and " | " in alias_annotation(self.plan, op.response).text:
+            # A union alias is a valid msgspec type but not a ``type[T]`` to mypy.
+            self.imports.add(Import("typing", "cast"))
+            return returns, "await self._request", f'cast("type[{returns}]", {returns})'
+        return returns, "await self._request", returns
 
     def _docstring(self, params: list[tuple[str, str]]) -> list[str]:
         op = self.op
@@ -282,34 +279,37 @@ class _Method:
 def emit_resource(plan: ModelPlan, namespace: str, ops: list[Op], version: str) -> str:
     methods = [_Method(plan, op) for op in ops]
     bodies = [m.source() for m in methods]
-    imports = sorted(set().union(*(m.imports for m in methods)))
-    needs = set().union(*(m.needs for m in methods))
-    typing_names = sorted(n for n in ("Any", "Literal", "cast") if n in needs)
-    abc = sorted(n for n in ("Mapping", "Sequence") if n in needs)
+    imports: set[Import] = set().union(*(m.imports for m in methods))
+
+    def names(module: str) -> list[str]:
+        return sorted(i.name for i in imports if i.module == module)
+
     lines = [
         HEADER.format(doc=f"The ``{namespace}`` namespace: {len(ops)} operation(s).", version=version),
         "from __future__ import annotations",
         "",
     ]
-    if "datetime" in needs:
+    if DATETIME in imports:
         lines.append("import datetime")
-    if abc:
-        lines.append(f"from collections.abc import {', '.join(abc)}")
-    lines.append(f"from typing import {', '.join(['TYPE_CHECKING', *typing_names])}")
+    if names("collections.abc"):
+        lines.append(f"from collections.abc import {', '.join(names('collections.abc'))}")
+    lines.append(f"from typing import {', '.join(['TYPE_CHECKING', *names('typing')])}")
+    lines.append("")
+    if names("msgspec"):
+        lines += [f"from msgspec import {', '.join(names('msgspec'))}", ""]
     lines += [
-        "",
         "from ..._options import RequestOptions",
         "from ..._resource import Resource",
         "from .. import operations as ops",
     ]
-    if imports:
+    if names("models"):
         lines.append("from ..models import (")
-        lines.extend(f"    {name}," for name in imports)
+        lines.extend(f"    {name}," for name in names("models"))
         lines.append(")")
     lines += [
         "",
         "if TYPE_CHECKING:",
-        "    from ...pagination import AsyncPaginator" if "AsyncPaginator" in needs else "    pass",
+        *([f"    from ...pagination import {n}" for n in names("...pagination")] or ["    pass"]),
     ]
     lines += ["", "", f"class {resource_class(namespace)}(Resource):"]
     lines.append(f'    """Operations tagged ``{namespace}``: {", ".join(op.name for op in ops)}."""')

@@ -32,6 +32,7 @@ KEPT_KEYWORDS = (
     "default",
     "example",
     "readOnly",
+    "x-required-unless",
 )
 REF_PREFIX = "#/components/schemas/"
 
@@ -204,10 +205,10 @@ class Builder:
 
     def _resolve_for_merge(self, part: dict[str, Any]) -> dict[str, Any]:
         if "$ref" in part:
-            target = self.table.nodes[part["$ref"]]
-            if "allOf" in target:
-                target = self.flatten(target)
-                self.table.nodes[part["$ref"]] = target
+            # Flattened whether or not it has an allOf of its own: its properties may (BoardBase.owner), and
+            # the merged object must not carry them raw.
+            target = self.flatten(self.table.nodes[part["$ref"]])
+            self.table.nodes[part["$ref"]] = target
             return self._resolve_for_merge(target) if "$ref" in target else target
         return part
 

@@ -119,7 +119,8 @@ class Synthesiser:
 
     def _object(self, node: dict[str, Any], mode: Mode, depth: int) -> dict[str, Any]:
         properties: dict[str, Any] = node.get("properties", {})
-        required = set(node.get("required", []))
+        # Fields our overlay requires unless others are given (x-required-unless) count as required here.
+        required = set(node.get("required", [])) | set(node.get("x-required-unless", {}))
         result: dict[str, Any] = {}
         for name, schema in properties.items():
             if name in required and mode.omit_required:

@@ -68,7 +68,7 @@ def test_signature_is_keyword_only_and_typed() -> None:
     parameters = list(signature.parameters.values())[1:]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
     assert signature.parameters["pin_id"].default is inspect.Parameter.empty
-    assert signature.parameters["pin_metrics"].default is None
+    assert signature.parameters["pin_metrics"].default is msgspec.UNSET
     hints = typing.get_type_hints(PinsResource.get)
     assert hints["return"] is models.Pin
     assert hints["pin_id"] is str
@@ -132,4 +132,5 @@ def test_variant_follows_every_discriminator_mapping() -> None:
             checked += 1
         unknown = msgspec.convert({field: "A_TAG_FROM_THE_FUTURE"}, model)
         assert unknown.variant() is unknown
-    assert checked >= 80
+    # The discriminated unions the client decodes; a request-only union is built from its variant instead.
+    assert checked >= 40

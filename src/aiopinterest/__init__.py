@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "OPERATIONS",
+    "UNSET",
     "APIError",
     "AsyncPaginator",
     "CallEndEvent",
@@ -29,11 +30,14 @@ __all__ = [
     "ResponseEvent",
     "RetryPolicy",
     "Timeout",
+    "UnsetType",
     "__version__",
 ]
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from msgspec import UNSET, UnsetType
 
     from ._client import Client
     from ._operation import Operation
@@ -75,6 +79,9 @@ _LAZY = {
     "ResponseEvent": ("._transport", "ResponseEvent"),
     "RetryPolicy": ("._transport", "RetryPolicy"),
     "Timeout": ("._transport", "Timeout"),
+    # msgspec's own marker, so that structs omit such fields when they are encoded.
+    "UNSET": ("msgspec", "UNSET"),
+    "UnsetType": ("msgspec", "UnsetType"),
 }
 
 

@@ -16,6 +16,7 @@ import msgspec
 from yarl import URL
 
 from . import __version__
+from ._decoding import decode_lenient
 from ._generated.namespaces import GeneratedNamespaces
 from ._operation import Operation
 from ._options import RawResponse, RequestOptions
@@ -280,7 +281,13 @@ class Client(GeneratedNamespaces):
             # Annotations instead of typing.cast, which is a function call on every response.
             kind: Any = response_type
             decoded: T = _decoder(kind).decode(response.content)
-        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        except msgspec.ValidationError:
+            # Only a body that does not fit its type takes the slower way: nulls it cannot hold taken out.
+            try:
+                decoded = decode_lenient(response.content, kind)
+            except (msgspec.ValidationError, msgspec.DecodeError) as error:
+                raise _invalid_response(operation, response_type, response, error) from None
+        except msgspec.DecodeError as error:
             raise _invalid_response(operation, response_type, response, error) from None
         return decoded
 

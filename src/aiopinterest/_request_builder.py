@@ -9,9 +9,10 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import msgspec
+from msgspec import UNSET
 
 from ._operation import Operation, Parameter
-from ._validation import checker, validate
+from ._validation import check_date_order, checker, validate
 from .errors import RequestValidationError
 
 _JSON_ENCODER = msgspec.json.Encoder()
@@ -46,10 +47,12 @@ def build_request(
     query_values = query or _NOTHING
     if plan.analytics_window:
         check_analytics_window(operation, query_values)
+    if plan.date_range:
+        check_date_order(query_values)
     url_path = operation.path
     for name, check, placeholder in plan.path:
         value = path_values.get(name)
-        if value is None:
+        if value is None or value is UNSET:
             raise RequestValidationError(name, "is required")
         if type(value) is not str:
             value = _plain(value)
@@ -61,7 +64,8 @@ def build_request(
     query_pairs: list[tuple[str, str]] = []
     for name, check, required, parameter in plan.query:
         value = query_values.get(name)
-        if value is None:
+        # UNSET is a method's default: not given. None too, for a query parameter, where null has no form.
+        if value is None or value is UNSET:
             if required:
                 raise RequestValidationError(name, "is required")
             continue
@@ -96,6 +100,7 @@ class _Plan(msgspec.Struct, frozen=True):
     path: tuple[_PathCheck, ...]
     query: tuple[_QueryCheck, ...]
     analytics_window: bool
+    date_range: bool  # has start_date and end_date query parameters, which must come in that order
 
 
 # By operation_id (a str, its hash cached), with the operation the plan was made for: a plan made for another
@@ -114,6 +119,8 @@ def _make_plan(operation: Operation) -> _Plan:
             (p.name, checks[p.name], p.required, p) for p in operation.parameters if p.location == "query"
         ),
         analytics_window=has_analytics_window(operation),
+        date_range={"start_date", "end_date"}
+        <= {p.name for p in operation.parameters if p.location == "query"},
     )
     _PLANS[operation.operation_id] = (operation, plan)
     return plan

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypeVar
 
+from msgspec import UNSET
+
 if TYPE_CHECKING:
     from ._client import Client
     from ._operation import Operation
@@ -42,8 +44,9 @@ class Resource:
 
     @staticmethod
     def _body(operation: Operation, body: object, fields: Mapping[str, object]) -> object:
-        """Combine ``body=`` with top-level body fields given as keyword arguments (``None`` means not given)."""
-        given = {name: value for name, value in fields.items() if value is not None}
+        """Combine ``body=`` with top-level body fields given as keyword arguments: ``UNSET`` (the default) is
+        not given, ``None`` is sent as JSON null (refused before sending where the spec does not allow it)."""
+        given = {name: value for name, value in fields.items() if value is not UNSET}
         if not given:
             return body
         if body is not None:

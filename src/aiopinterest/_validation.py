@@ -6,11 +6,14 @@ agree on what the spec allows. Errors name the offending field by its path: ``bo
 
 from __future__ import annotations
 
+import datetime
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from functools import cache, partial
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -42,8 +45,11 @@ def resolve(node: Schema) -> Schema:
     return node
 
 
-def validate(value: Any, node: Schema, path: str) -> None:
-    """Raise :class:`RequestValidationError` naming ``path`` (or a path below it) if ``value`` breaks ``node``."""
+def validate(value: Any, node: Schema, path: str, *, known: frozenset[str] = frozenset()) -> None:
+    """Raise :class:`RequestValidationError` naming ``path`` (or a path below it) if ``value`` breaks ``node``.
+
+    ``known``: keys of an object that the schema enclosing ``node`` defines (a union's own properties).
+    """
     node = resolve(node)
     if value is None:
         if node.get("nullable") or not node:
@@ -54,17 +60,19 @@ def validate(value: Any, node: Schema, path: str) -> None:
         allowed = ", ".join(repr(v) for v in enum if v is not None)
         raise RequestValidationError(path, f"{value!r} is not one of {allowed}")
     kind = node.get("type")
-    if kind is not None:
+    if kind == "object":
+        _check_object(value, node, path, known)
+    elif kind is not None:
         _CHECKS[kind](value, node, path)
     if node.get("properties") is not None and kind is None and isinstance(value, Mapping):
-        _check_object(value, node, path)
+        _check_object(value, node, path, known)
     members = node.get("oneOf") or node.get("anyOf")
     if members:
         _check_union(value, node, members, path)
 
 
 # What validate() looks at besides "type"; a schema without them is checked by its type's function alone.
-_BEYOND_TYPE = frozenset({"enum", "properties", "oneOf", "anyOf"})
+_BEYOND_TYPE = frozenset({"enum", "properties", "oneOf", "anyOf", "format"})
 
 
 def checker(node: Schema, path: str) -> Callable[[Any], None]:
@@ -136,6 +144,37 @@ def _check_string(value: Any, node: Schema, path: str) -> None:
     pattern = node.get("pattern")
     if pattern is not None and not _pattern(pattern).search(value):
         raise RequestValidationError(path, f"{_short(value)} does not match the pattern {pattern}")
+    check_format = _FORMATS.get(node.get("format", ""))
+    if check_format is not None and not check_format(value):
+        raise RequestValidationError(path, f"{_short(value)} is not a valid {node['format']}")
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _is_date(text: str) -> bool:
+    return _as_date(text) is not None
+
+
+def _is_date_time(text: str) -> bool:
+    if not _DATE.match(text[:10]) or len(text) < 11 or text[10] not in "Tt ":
+        return False
+    try:
+        datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_uri(text: str) -> bool:
+    """An absolute URI (RFC 3986): a scheme, and no whitespace; http(s) also needs a host."""
+    if any(c.isspace() for c in text):
+        return False
+    parts = urlsplit(text)
+    return bool(parts.scheme) and (parts.scheme not in ("http", "https") or bool(parts.netloc))
+
+
+_FORMATS: Mapping[str, Callable[[str], bool]] = {"date": _is_date, "date-time": _is_date_time, "uri": _is_uri}
 
 
 def _check_number(value: Any, node: Schema, path: str, *, integer: bool = False) -> None:
@@ -177,7 +216,8 @@ def _check_array(value: Any, node: Schema, path: str) -> None:
             validate(item, items, f"{path}[{index}]")
 
 
-def _check_object(value: Any, node: Schema, path: str) -> None:
+def _check_object(value: Any, node: Schema, path: str, known: frozenset[str] = frozenset()) -> None:
+    """``known``: keys a union's own properties add to the variant being checked (they are not unknown)."""
     if not isinstance(value, Mapping):
         raise _fail_type("an object", value, path)
     properties: Mapping[str, Schema] = node.get("properties") or {}
@@ -186,18 +226,64 @@ def _check_object(value: Any, node: Schema, path: str) -> None:
             name in value and resolve(properties.get(name, {})).get("nullable")
         ):
             raise RequestValidationError(f"{path}.{name}", "is required")
-    extra = node.get("additionalProperties", True)
-    # A union's variants add their own keys, so only the union as a whole can call a key unknown.
-    closed = extra is False and not (node.get("oneOf") or node.get("anyOf"))
+    _check_required_unless(value, node, path)
+    extra = node.get("additionalProperties")
+    # A union's variants (or, with a discriminator, the schemas extending this one) add their own keys, so only
+    # the variants can call a key unknown. An object that lists
+    # its properties and says nothing of others takes no others: the API ignores or refuses them, and a typo
+    # ("titel") would otherwise be sent and lost without a word.
+    closed = (extra is False or (extra is None and properties)) and not (
+        node.get("oneOf") or node.get("anyOf") or node.get("discriminator")
+    )
     for name, item in value.items():
         schema = properties.get(name)
         if schema is not None:
             validate(item, schema, f"{path}.{name}")
         elif isinstance(extra, Mapping):
             validate(item, extra, f"{path}.{name}")
-        elif closed:
-            known = ", ".join(sorted(properties)) or "none"
-            raise RequestValidationError(f"{path}.{name}", f"is not a known field (known: {known})")
+        elif closed and name not in known:
+            raise RequestValidationError(f"{path}.{name}", _unknown_field(name, [*properties, *known]))
+    _check_date_order(value, path)
+
+
+def _unknown_field(name: object, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"is not a known field ({hint}known: {', '.join(sorted(known)) or 'none'})"
+
+
+def _check_required_unless(value: Mapping[str, Any], node: Schema, path: str) -> None:
+    """``x-required-unless`` (our overlay's): a field required unless other fields have the given values, e.g.
+    a Pin's ``board_id`` unless ``is_removable`` is true (an ad-only Pin)."""
+    for name, condition in (node.get("x-required-unless") or {}).items():
+        if value.get(name) is None and any(value.get(k) != v for k, v in condition.items()):
+            unless = " and ".join(f"{k} is {msgspec.json.encode(v).decode()}" for k, v in condition.items())
+            raise RequestValidationError(f"{path}.{name}", f"is required unless {unless}")
+
+
+def _check_date_order(values: Mapping[str, Any], path: str | None) -> None:
+    start, end = _as_date(values.get("start_date")), _as_date(values.get("end_date"))
+    if start is not None and end is not None and end < start:
+        field = f"{path}.end_date" if path else "end_date"
+        raise RequestValidationError(field, f"{end.isoformat()} is before start_date {start.isoformat()}")
+
+
+def check_date_order(query: Mapping[str, Any]) -> None:
+    """Raise :class:`RequestValidationError` for an ``end_date`` parameter before ``start_date``."""
+    _check_date_order(query, None)
+
+
+def _as_date(value: object) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _check_union(value: Any, node: Schema, members: list[Schema], path: str) -> None:
@@ -207,15 +293,16 @@ def _check_union(value: Any, node: Schema, members: list[Schema], path: str) -> 
         tag = value.get(tag_name)
         mapping: Mapping[str, str] = discriminator.get("mapping") or {}
         if isinstance(tag, str) and tag in mapping:
-            validate(value, {"$ref": mapping[tag]}, path)
+            validate(value, {"$ref": mapping[tag]}, path, known=frozenset(node.get("properties") or ()))
             return
         if mapping:
             allowed = ", ".join(repr(t) for t in mapping)
             raise RequestValidationError(f"{path}.{tag_name}", f"{tag!r} is not one of {allowed}")
     errors: list[RequestValidationError] = []
+    known = frozenset(node.get("properties") or ())
     for member in members:
         try:
-            validate(value, member, path)
+            validate(value, member, path, known=known)
         except RequestValidationError as error:
             errors.append(error)
         else:

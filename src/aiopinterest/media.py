@@ -521,7 +521,8 @@ class MediaNamespace(MediaResource):
 
     async def _register(self, media_type: str) -> tuple[MediaUpload, _UploadTarget]:
         raw = RawResponse()
-        registration = await self.create(media_type=media_type, options=RequestOptions(capture=raw))
+        # As a dict: the type is any string here, checked against the spec's MediaUploadType on the way out.
+        registration = await self.create(body={"media_type": media_type}, options=RequestOptions(capture=raw))
         try:
             target = _target_decoder.decode(raw.content)
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
@@ -876,7 +877,10 @@ async def _cancel(tasks: Iterable[asyncio.Task[Media]]) -> None:
 def _validate_pin_fields(pin: PinFields) -> None:
     # Checked against the spec before any upload, so a bad board_id fails before the video is sent.
     fields = {name: value for name, value in pin.items() if name != "ad_account_id"}
-    validate(fields, schema_table()["PinCreate"], "body")
+    schema = schema_table()["PinCreate"]
+    # media_source is made from the upload, after this check: every other rule applies now.
+    later = {**schema, "required": [name for name in schema.get("required", ()) if name != "media_source"]}
+    validate(fields, later, "body")
 
 
 def _is_url(image: ImageSource) -> bool:

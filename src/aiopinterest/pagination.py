@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, cast
 
 import anyio
 import msgspec
+from msgspec import UNSET
 
+from ._validation import validate
 from .errors import (
     APIError,
     PaginationError,
@@ -89,6 +91,26 @@ class _Position:
             return self.page_bookmark
         payload = msgspec.json.encode([self.page_bookmark, self.offset, page_size])
         return _RESUME_PREFIX + base64.urlsafe_b64encode(payload).decode("ascii")
+
+
+def _given_bookmark(value: object) -> str | None:
+    """The ``bookmark=`` argument, checked before anything reads it as a string."""
+    if value is None or value is UNSET:
+        return None
+    if not isinstance(value, str):
+        raise RequestValidationError(
+            "bookmark", f"expected a string, got {type(value).__name__} {value!r:.60}"
+        )
+    return value
+
+
+def _given_page_size(operation: Operation, value: object) -> int | None:
+    """The ``page_size=`` argument, checked against the operation's parameter (an integer, its range)."""
+    if value is None or value is UNSET:
+        return None
+    parameter = operation.parameter("page_size")
+    validate(value, parameter.schema if parameter is not None else {"type": "integer"}, "page_size")
+    return cast(int, value)
 
 
 def _decode_bookmark(bookmark: str | None) -> tuple[_Position, int | None]:
@@ -200,8 +222,8 @@ class AsyncPaginator(Generic[T]):
         body: object = None,
     ) -> None:
         query = dict(query)
-        start, token_page_size = _decode_bookmark(cast("str | None", query.pop("bookmark", None)))
-        page_size = cast("int | None", query.pop("page_size", None))
+        start, token_page_size = _decode_bookmark(_given_bookmark(query.pop("bookmark", None)))
+        page_size = _given_page_size(operation, query.pop("page_size", None))
         if start.offset and page_size is not None and page_size != token_page_size:
             raise RequestValidationError(
                 "page_size",

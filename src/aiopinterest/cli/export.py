@@ -523,10 +523,11 @@ def _element_type(response_type: Any, name: str) -> Any:
     import typing
 
     hint = typing.get_type_hints(response_type)[name]
-    for member in typing.get_args(hint) or (hint,):
-        arguments = typing.get_args(member)
-        if arguments:
-            return arguments[0]
+    # list[X] for a required field, list[X] | None for an optional one.
+    members = (hint,) if typing.get_origin(hint) is list else typing.get_args(hint)
+    for member in members:
+        if typing.get_origin(member) is list:
+            return typing.get_args(member)[0]
     raise ValueError(f"{response_type.__name__}.{name} is not a list")
 
 

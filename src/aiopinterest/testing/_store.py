@@ -52,7 +52,6 @@ def _seeded_template() -> bytes:
     """A seeded pin's JSON with ``%(name)s`` slots; msgspec does the encoding once, per-pin work is a format."""
     pin = models.Pin(
         id="@@id@@",
-        created_at="@@created_at@@",
         board_id="@@board_id@@",
         board_owner=_OWNER,
         title="@@Topic@@ idea #@@ordinal@@",
@@ -66,6 +65,8 @@ def _seeded_template() -> bytes:
         note="",
         media=models.PinMedia(media_type="image", images=_image_sizes("@@id@@")),
     )
+    # A slot where a date-time goes: replace() takes any value, the field's type does not.
+    pin = msgspec.structs.replace(pin, created_at="@@created_at@@")
     template = msgspec.json.encode(pin).replace(b"%", b"%%")
     for name in (b"id", b"created_at", b"board_id", b"Topic", b"topic", b"ordinal", b"color"):
         template = template.replace(b"@@" + name + b"@@", b"%(" + name + b")s")
@@ -81,8 +82,9 @@ def seeded_text(ordinal: int) -> tuple[str, str]:
     return f"{topic.capitalize()} idea #{ordinal}", f"A simulated pin about {topic}."
 
 
-def _timestamp(moment: datetime.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+def _timestamp(moment: datetime.datetime) -> datetime.datetime:
+    # Encoded as the API writes it: "2026-12-01T20:10:40", no fraction, no zone.
+    return moment.replace(microsecond=0, tzinfo=None)
 
 
 @functools.cache
@@ -452,7 +454,7 @@ class Store:
             )
         if kind in ("multiple_image_urls", "multiple_image_base64"):
             items = [
-                models.ImageMetadata(images=_image_sizes(secrets.token_hex(8)))
+                models.PinMediaItemsItem(images=_image_sizes(secrets.token_hex(8)))
                 for _ in source.get("items", ())
             ]
             return models.PinMedia(media_type="multiple_images", items=items), "CAROUSEL"

@@ -8,6 +8,8 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -60,9 +62,9 @@ class AdAccountsResource(Resource):
     def list(
         self,
         *,
-        include_shared_accounts: bool | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        include_shared_accounts: bool | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[AdAccount]:
         """List ad accounts
@@ -94,10 +96,10 @@ class AdAccountsResource(Resource):
         self,
         *,
         body: AdAccountCreate | Mapping[str, Any] | None = None,
-        country: Country | None = None,
-        currency: Currency | None = None,
-        name: str | None = None,
-        owner_user_id: str | None = None,
+        country: Country | UnsetType = UNSET,
+        currency: Currency | UnsetType = UNSET,
+        name: str | UnsetType = UNSET,
+        owner_user_id: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdAccount:
         """Create ad account
@@ -339,11 +341,11 @@ class AdAccountsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdAccountAnalyticsResponse:
         """Get ad account analytics
@@ -425,14 +427,14 @@ class AdAccountsResource(Resource):
         *,
         ad_account_id: str,
         body: CreateMMMReportRequest | Mapping[str, Any] | None = None,
-        countries: Sequence[TargetingAdvertiserCountry] | None = None,
-        columns: Sequence[MMMReportingColumn] | None = None,
-        end_date: str | None = None,
-        granularity: Literal["DAY", "WEEK"] | None = None,
-        level: Literal["CAMPAIGN_TARGETING", "AD_GROUP_TARGETING"] | None = None,
-        report_name: str | None = None,
-        start_date: str | None = None,
-        targeting_types: Sequence[MMMReportingTargetingType] | None = None,
+        countries: Sequence[TargetingAdvertiserCountry | None] | UnsetType = UNSET,
+        columns: Sequence[MMMReportingColumn] | UnsetType = UNSET,
+        end_date: str | UnsetType = UNSET,
+        granularity: Literal["DAY", "WEEK"] | UnsetType = UNSET,
+        level: Literal["CAMPAIGN_TARGETING", "AD_GROUP_TARGETING"] | UnsetType = UNSET,
+        report_name: str | UnsetType = UNSET,
+        start_date: str | UnsetType = UNSET,
+        targeting_types: Sequence[MMMReportingTargetingType] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CreateMMMReportResponse:
         """Create a request for a Marketing Mix Modeling (MMM) report
@@ -514,25 +516,25 @@ class AdAccountsResource(Resource):
         *,
         ad_account_id: str,
         body: AdsAnalyticsCreateAsyncRequest | Mapping[str, Any] | None = None,
-        attribution_types: Sequence[ConversionReportAttributionType] | None = None,
-        click_window_days: ConversionAttributionWindowDays | None = None,
-        conversion_report_time: ConversionReportTimeType | None = None,
-        end_date: str | None = None,
-        engagement_window_days: ConversionAttributionWindowDays | None = None,
-        granularity: Granularity | None = None,
-        start_date: str | None = None,
-        view_window_days: ConversionAttributionWindowDays | None = None,
-        campaign_ids: Sequence[str] | None = None,
-        campaign_statuses: Sequence[CampaignSummaryStatus] | None = None,
-        campaign_objective_types: Sequence[ObjectiveType] | None = None,
-        campaign_brand_label: str | None = None,
-        ad_group_ids: Sequence[str] | None = None,
-        ad_group_statuses: Sequence[AdGroupSummaryStatus] | None = None,
-        ad_ids: Sequence[str] | None = None,
-        ad_statuses: Sequence[PinPromotionSummaryStatus] | None = None,
-        product_group_ids: Sequence[str] | None = None,
-        product_group_statuses: Sequence[ProductGroupSummaryStatus] | None = None,
-        product_item_ids: Sequence[str] | None = None,
+        attribution_types: Sequence[ConversionReportAttributionType] | UnsetType = UNSET,
+        click_window_days: ConversionAttributionWindowDays | UnsetType = UNSET,
+        conversion_report_time: ConversionReportTimeType | UnsetType = UNSET,
+        end_date: str | UnsetType = UNSET,
+        engagement_window_days: ConversionAttributionWindowDays | UnsetType = UNSET,
+        granularity: Granularity | UnsetType = UNSET,
+        start_date: str | UnsetType = UNSET,
+        view_window_days: ConversionAttributionWindowDays | UnsetType = UNSET,
+        campaign_ids: Sequence[str] | UnsetType = UNSET,
+        campaign_statuses: Sequence[CampaignSummaryStatus] | UnsetType = UNSET,
+        campaign_objective_types: Sequence[ObjectiveType] | UnsetType = UNSET,
+        campaign_brand_label: str | UnsetType = UNSET,
+        ad_group_ids: Sequence[str] | UnsetType = UNSET,
+        ad_group_statuses: Sequence[AdGroupSummaryStatus] | UnsetType = UNSET,
+        ad_ids: Sequence[str] | UnsetType = UNSET,
+        ad_statuses: Sequence[PinPromotionSummaryStatus] | UnsetType = UNSET,
+        product_group_ids: Sequence[str] | UnsetType = UNSET,
+        product_group_statuses: Sequence[ProductGroupSummaryStatus] | UnsetType = UNSET,
+        product_item_ids: Sequence[str] | UnsetType = UNSET,
         targeting_types: Sequence[
             Literal[
                 "KEYWORD",
@@ -554,20 +556,20 @@ class AdAccountsResource(Resource):
                 "LOCAL_ADS_STORE_CODE",
             ]
         ]
-        | None = None,
-        metrics_filters: Sequence[AdsAnalyticsMetricsFilter | Mapping[str, Any]] | None = None,
-        columns: Sequence[ReportingColumnAsync] | None = None,
-        combine_targeting_types: bool | None = None,
+        | UnsetType = UNSET,
+        metrics_filters: Sequence[AdsAnalyticsMetricsFilter | Mapping[str, Any]] | UnsetType = UNSET,
+        columns: Sequence[ReportingColumnAsync] | UnsetType = UNSET,
+        combine_targeting_types: bool | UnsetType = UNSET,
         custom_conversion_event_metrics: Sequence[
             AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem | Mapping[str, Any]
         ]
-        | None = None,
-        end_hour: int | None = None,
-        level: MetricsReportingLevel | None = None,
-        primary_sort: Literal["BY_ID", "BY_DATE"] | None = None,
-        report_format: DataOutputFormat | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
-        start_hour: int | None = None,
+        | UnsetType = UNSET,
+        end_hour: int | UnsetType = UNSET,
+        level: MetricsReportingLevel | UnsetType = UNSET,
+        primary_sort: Literal["BY_ID", "BY_DATE"] | UnsetType = UNSET,
+        report_format: DataOutputFormat | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | UnsetType = UNSET,
+        start_hour: int | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdsAnalyticsCreateAsyncResponse:
         """Create async request for an account analytics report
@@ -705,12 +707,12 @@ class AdAccountsResource(Resource):
         *,
         ad_account_id: str,
         body: ConversionProductReportRequest | Mapping[str, Any] | None = None,
-        ad_group_ids: Sequence[str] | None = None,
-        campaign_ids: Sequence[str] | None = None,
-        campaign_objective_types: Sequence[ObjectiveType] | None = None,
-        click_window_days: ConversionAttributionWindowDays | None = None,
-        columns: Sequence[ConversionProductReportingColumn] | None = None,
-        conversion_product_attribution_type: Literal["DEFAULT", "BRAND_ATTRIBUTION"] | None = None,
+        ad_group_ids: Sequence[str] | UnsetType = UNSET,
+        campaign_ids: Sequence[str] | UnsetType = UNSET,
+        campaign_objective_types: Sequence[ObjectiveType] | UnsetType = UNSET,
+        click_window_days: ConversionAttributionWindowDays | UnsetType = UNSET,
+        columns: Sequence[ConversionProductReportingColumn] | UnsetType = UNSET,
+        conversion_product_attribution_type: Literal["DEFAULT", "BRAND_ATTRIBUTION"] | UnsetType = UNSET,
         conversion_product_breakdown: Literal[
             "PRODUCT_BRAND",
             "PRODUCT_CATEGORY",
@@ -718,15 +720,15 @@ class AdAccountsResource(Resource):
             "PRODUCT_SKU",
             "PRODUCT_SKU_GROUP",
         ]
-        | None = None,
-        conversion_report_time: ConversionReportTimeType | None = None,
-        end_date: str | None = None,
-        granularity: Literal["WEEK", "MONTH", "TOTAL"] | None = None,
-        level: Literal["ADVERTISER", "CAMPAIGN", "AD_GROUP"] | None = None,
-        product_sku_ids: Sequence[str] | None = None,
-        report_name: str | None = None,
-        start_date: str | None = None,
-        view_window_days: ConversionAttributionWindowDays | None = None,
+        | UnsetType = UNSET,
+        conversion_report_time: ConversionReportTimeType | UnsetType = UNSET,
+        end_date: str | UnsetType = UNSET,
+        granularity: Literal["WEEK", "MONTH", "TOTAL"] | UnsetType = UNSET,
+        level: Literal["ADVERTISER", "CAMPAIGN", "AD_GROUP"] | UnsetType = UNSET,
+        product_sku_ids: Sequence[str] | UnsetType = UNSET,
+        report_name: str | UnsetType = UNSET,
+        start_date: str | UnsetType = UNSET,
+        view_window_days: ConversionAttributionWindowDays | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdsAnalyticsCreateAsyncResponse:
         """Create a request for a brand, category, SKU report
@@ -1003,12 +1005,12 @@ class AdAccountsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        attribution_types: Sequence[ConversionReportAttributionType] | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        attribution_types: Sequence[ConversionReportAttributionType] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> MetricsResponse:
         """Get targeting analytics for an ad account
@@ -1067,9 +1069,9 @@ class AdAccountsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[TemplateResponse]:
         """List templates
@@ -1099,9 +1101,9 @@ class AdAccountsResource(Resource):
         *,
         ad_account_id: str,
         template_id: str,
-        start_date: datetime.date | str | None = None,
-        end_date: datetime.date | str | None = None,
-        granularity: Granularity | None = None,
+        start_date: datetime.date | str | None | UnsetType = UNSET,
+        end_date: datetime.date | str | None | UnsetType = UNSET,
+        granularity: Granularity | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TemplateBasedReport:
         """Create async request for an analytics report using a template

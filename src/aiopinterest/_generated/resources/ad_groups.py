@@ -8,6 +8,8 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -43,14 +45,15 @@ class AdGroupsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_ids: Sequence[str] | None = None,
-        ad_group_ids: Sequence[str] | None = None,
+        campaign_ids: Sequence[str] | None | UnsetType = UNSET,
+        ad_group_ids: Sequence[str] | None | UnsetType = UNSET,
         entity_statuses: Sequence[Literal["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]]
-        | None = None,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
-        translate_interests_to_names: bool | None = None,
+        | None
+        | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        translate_interests_to_names: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[AdGroupResponse]:
         """List ad groups
@@ -340,12 +343,12 @@ class AdGroupsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        aggregate_report_rows: bool | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        aggregate_report_rows: bool | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdGroupsAnalyticsResponse:
         """Get ad group analytics
@@ -587,12 +590,12 @@ class AdGroupsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        attribution_types: Sequence[ConversionReportAttributionType] | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        attribution_types: Sequence[ConversionReportAttributionType] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> MetricsResponse:
         """Get targeting analytics for ad groups
@@ -654,17 +657,20 @@ class AdGroupsResource(Resource):
         *,
         ad_account_id: str,
         body: AdGroupAudienceSizingRequest | Mapping[str, Any] | None = None,
-        auto_targeting_enabled: bool | None = None,
+        auto_targeting_enabled: bool | UnsetType = UNSET,
         creative_types: Sequence[
             Literal[
                 "REGULAR", "VIDEO", "SHOPPING", "CAROUSEL", "MAX_VIDEO", "SHOP_THE_PIN", "COLLECTION", "IDEA"
             ]
         ]
-        | None = None,
-        keywords: Sequence[AdGroupAudienceSizingRequestKeywordsItem | Mapping[str, Any]] | None = None,
-        placement_group: PlacementGroupType | None = None,
-        product_group_ids: Sequence[str] | None = None,
-        targeting_spec: TargetingSpec | Mapping[str, Any] | None = None,
+        | None
+        | UnsetType = UNSET,
+        keywords: Sequence[AdGroupAudienceSizingRequestKeywordsItem | Mapping[str, Any]]
+        | None
+        | UnsetType = UNSET,
+        placement_group: PlacementGroupType | UnsetType = UNSET,
+        product_group_ids: Sequence[str] | None | UnsetType = UNSET,
+        targeting_spec: TargetingSpec | Mapping[str, Any] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdGroupAudienceSizingResponse:
         """Get audience sizing
@@ -738,8 +744,8 @@ class AdGroupsResource(Resource):
         *,
         ad_account_id: str,
         body: BidFloorRequest | Mapping[str, Any] | None = None,
-        bid_floor_specs: Sequence[BidFloorRequestBidFloorSpecsItem | Mapping[str, Any]] | None = None,
-        targeting_spec: TargetingSpec | Mapping[str, Any] | None = None,
+        bid_floor_specs: Sequence[BidFloorRequestBidFloorSpecsItem | Mapping[str, Any]] | UnsetType = UNSET,
+        targeting_spec: TargetingSpec | Mapping[str, Any] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BidFloor:
         """Get bid floors

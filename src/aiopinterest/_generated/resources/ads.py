@@ -8,16 +8,15 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
 from ..models import (
     AdArrayResponse,
     AdCreateRequest,
-    AdPreviewRequest,
-    AdPreviewRequestVariant1,
-    AdPreviewRequestVariant2,
-    AdPreviewRequestVariant3,
+    AdPreviewRequestInput,
     AdPreviewURLResponse,
     AdResponse,
     AdUpdateRequest,
@@ -40,12 +39,7 @@ class AdsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        body: AdPreviewRequestVariant1
-        | AdPreviewRequestVariant2
-        | AdPreviewRequestVariant3
-        | AdPreviewRequest
-        | Mapping[str, Any]
-        | None = None,
+        body: AdPreviewRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> AdPreviewURLResponse:
         """Create ad preview with pin or image
@@ -78,14 +72,15 @@ class AdsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_ids: Sequence[str] | None = None,
-        ad_group_ids: Sequence[str] | None = None,
-        ad_ids: Sequence[str] | None = None,
+        campaign_ids: Sequence[str] | None | UnsetType = UNSET,
+        ad_group_ids: Sequence[str] | None | UnsetType = UNSET,
+        ad_ids: Sequence[str] | None | UnsetType = UNSET,
         entity_statuses: Sequence[Literal["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]]
-        | None = None,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
+        | None
+        | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[AdResponse]:
         """List ads
@@ -365,14 +360,14 @@ class AdsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        ad_ids: Sequence[str] | None = None,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        pin_ids: Sequence[str] | None = None,
-        campaign_ids: Sequence[str] | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        ad_ids: Sequence[str] | None | UnsetType = UNSET,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        pin_ids: Sequence[str] | None | UnsetType = UNSET,
+        campaign_ids: Sequence[str] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdsAnalyticsResponse:
         """Get ad analytics
@@ -616,12 +611,12 @@ class AdsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        attribution_types: Sequence[ConversionReportAttributionType] | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        attribution_types: Sequence[ConversionReportAttributionType] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> MetricsResponse:
         """Get targeting analytics for ads

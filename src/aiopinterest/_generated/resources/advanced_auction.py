@@ -7,16 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
 from ..models import (
     AdvancedAuctionItems,
     AdvancedAuctionItemsGetRequest,
-    AdvancedAuctionItemsSubmitDeleteRecord,
-    AdvancedAuctionItemsSubmitRecord,
+    AdvancedAuctionItemsSubmitRecordInput,
     AdvancedAuctionItemsSubmitRequest,
-    AdvancedAuctionItemsSubmitUpsertRecord,
     AdvancedAuctionKey,
     AdvancedAuctionProcessedItems,
 )
@@ -31,10 +31,10 @@ class AdvancedAuctionResource(Resource):
     async def items_get_post(
         self,
         *,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: AdvancedAuctionItemsGetRequest | Mapping[str, Any] | None = None,
-        catalog_id: str | None = None,
-        items: Sequence[AdvancedAuctionKey | Mapping[str, Any]] | None = None,
+        catalog_id: str | UnsetType = UNSET,
+        items: Sequence[AdvancedAuctionKey | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdvancedAuctionItems:
         """Get item bid options (POST)
@@ -71,16 +71,10 @@ class AdvancedAuctionResource(Resource):
     async def items_submit_post(
         self,
         *,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: AdvancedAuctionItemsSubmitRequest | Mapping[str, Any] | None = None,
-        catalog_id: str | None = None,
-        items: Sequence[
-            AdvancedAuctionItemsSubmitUpsertRecord
-            | AdvancedAuctionItemsSubmitDeleteRecord
-            | AdvancedAuctionItemsSubmitRecord
-            | Mapping[str, Any]
-        ]
-        | None = None,
+        catalog_id: str | UnsetType = UNSET,
+        items: Sequence[AdvancedAuctionItemsSubmitRecordInput | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdvancedAuctionProcessedItems:
         """Operate on item level bid options

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -34,8 +36,8 @@ class AudienceSharingResource(Resource):
         ad_account_id: str,
         audience_id: str,
         account_type: AudienceAccountType,
-        page_size: int | None = None,
-        bookmark: str | None = None,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[SharedAudienceAccount]:
         """List accounts with access to an audience owned by an ad account
@@ -73,9 +75,9 @@ class AudienceSharingResource(Resource):
         *,
         ad_account_id: str,
         body: SharedAudience | Mapping[str, Any] | None = None,
-        audience_id: str | None = None,
-        operation_type: OperationType | None = None,
-        recipient_account_ids: Sequence[str] | None = None,
+        audience_id: str | UnsetType = UNSET,
+        operation_type: OperationType | UnsetType = UNSET,
+        recipient_account_ids: Sequence[str] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> SharedAudienceResponse:
         """Update audience sharing between ad accounts
@@ -117,9 +119,9 @@ class AudienceSharingResource(Resource):
         *,
         ad_account_id: str,
         body: BusinessSharedAudience | Mapping[str, Any] | None = None,
-        audience_id: str | None = None,
-        operation_type: OperationType | None = None,
-        recipient_business_ids: Sequence[str] | None = None,
+        audience_id: str | UnsetType = UNSET,
+        operation_type: OperationType | UnsetType = UNSET,
+        recipient_business_ids: Sequence[str] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BusinessSharedAudienceResponse:
         """Update audience sharing from an ad account to businesses
@@ -160,9 +162,9 @@ class AudienceSharingResource(Resource):
         self,
         *,
         business_id: str,
-        bookmark: str | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        page_size: int | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Audience]:
         """List received audiences for a business
@@ -194,8 +196,8 @@ class AudienceSharingResource(Resource):
         business_id: str,
         audience_id: str,
         account_type: AudienceAccountType,
-        page_size: int | None = None,
-        bookmark: str | None = None,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[SharedAudienceAccount]:
         """List accounts with access to an audience owned by a business
@@ -235,9 +237,9 @@ class AudienceSharingResource(Resource):
         *,
         business_id: str,
         body: SharedAudience | Mapping[str, Any] | None = None,
-        audience_id: str | None = None,
-        operation_type: OperationType | None = None,
-        recipient_account_ids: Sequence[str] | None = None,
+        audience_id: str | UnsetType = UNSET,
+        operation_type: OperationType | UnsetType = UNSET,
+        recipient_account_ids: Sequence[str] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> SharedAudienceResponse:
         """Update audience sharing from a business to ad accounts
@@ -279,9 +281,9 @@ class AudienceSharingResource(Resource):
         *,
         business_id: str,
         body: BusinessSharedAudience | Mapping[str, Any] | None = None,
-        audience_id: str | None = None,
-        operation_type: OperationType | None = None,
-        recipient_business_ids: Sequence[str] | None = None,
+        audience_id: str | UnsetType = UNSET,
+        operation_type: OperationType | UnsetType = UNSET,
+        recipient_business_ids: Sequence[str] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BusinessSharedAudienceResponse:
         """Update audience sharing between businesses

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -30,10 +32,10 @@ class AudiencesResource(Resource):
         self,
         *,
         ad_account_id: str,
-        bookmark: str | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        page_size: int | None = None,
-        ownership_type: Literal["OWNED", "RECEIVED"] | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ownership_type: Literal["OWNED", "RECEIVED"] | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Audience]:
         """List audiences
@@ -69,10 +71,10 @@ class AudiencesResource(Resource):
         *,
         ad_account_id: str,
         body: AudienceCreateRequest | Mapping[str, Any] | None = None,
-        name: str | None = None,
-        rule: AudienceRule | Mapping[str, Any] | None = None,
-        audience_type: AudienceType | None = None,
-        description: str | None = None,
+        name: str | UnsetType = UNSET,
+        rule: AudienceRule | Mapping[str, Any] | UnsetType = UNSET,
+        audience_type: AudienceType | UnsetType = UNSET,
+        description: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Audience:
         """Create audience
@@ -138,10 +140,10 @@ class AudiencesResource(Resource):
         ad_account_id: str,
         audience_id: str,
         body: AudienceUpdateRequest | Mapping[str, Any] | None = None,
-        name: str | None = None,
-        rule: AudienceRule | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        operation_type: AudienceUpdateOperationType | None = None,
+        name: str | UnsetType = UNSET,
+        rule: AudienceRule | Mapping[str, Any] | UnsetType = UNSET,
+        description: str | UnsetType = UNSET,
+        operation_type: AudienceUpdateOperationType | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Audience:
         """Update audience

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -33,10 +35,10 @@ class BoardsResource(Resource):
     def list(
         self,
         *,
-        ad_account_id: str | None = None,
-        privacy: BoardPrivacyFilter | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        privacy: BoardPrivacyFilter | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Board]:
         """List boards
@@ -72,12 +74,12 @@ class BoardsResource(Resource):
     async def create(
         self,
         *,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: BoardCreate | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        is_ads_only: bool | None = None,
-        name: str | None = None,
-        privacy: BoardPrivacy | None = None,
+        description: str | None | UnsetType = UNSET,
+        is_ads_only: bool | UnsetType = UNSET,
+        name: str | UnsetType = UNSET,
+        privacy: BoardPrivacy | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Board:
         """Create board
@@ -113,7 +115,7 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Board:
         """Get board
@@ -141,11 +143,11 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: BoardWithUpdatePrivacyUpdate | Mapping[str, Any] | None = None,
-        description: str | None = None,
-        name: str | None = None,
-        privacy: BoardUpdatePrivacy | None = None,
+        description: str | None | UnsetType = UNSET,
+        name: str | UnsetType = UNSET,
+        privacy: BoardUpdatePrivacy | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BoardWithUpdatePrivacy:
         """Update board
@@ -181,7 +183,7 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete board
@@ -210,11 +212,11 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        creative_types: Sequence[CreativeType] | None = None,
-        ad_account_id: str | None = None,
-        pin_metrics: bool | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        creative_types: Sequence[CreativeType] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        pin_metrics: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Pin]:
         """List Pins on board
@@ -254,9 +256,9 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        ad_account_id: str | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[BoardSection]:
         """List board sections
@@ -288,9 +290,9 @@ class BoardsResource(Resource):
         self,
         *,
         board_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: BoardSection | Mapping[str, Any] | None = None,
-        name: str | None = None,
+        name: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BoardSection:
         """Create board section
@@ -324,9 +326,9 @@ class BoardsResource(Resource):
         *,
         board_id: str,
         section_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: BoardSection | Mapping[str, Any] | None = None,
-        name: str | None = None,
+        name: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BoardSection:
         """Update board section
@@ -361,7 +363,7 @@ class BoardsResource(Resource):
         *,
         board_id: str,
         section_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete board section
@@ -393,9 +395,9 @@ class BoardsResource(Resource):
         *,
         board_id: str,
         section_id: str,
-        ad_account_id: str | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Pin]:
         """List Pins on board section

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -35,11 +37,11 @@ class BulkResource(Resource):
         *,
         ad_account_id: str,
         body: BulkDownloadRequest | Mapping[str, Any] | None = None,
-        campaign_filter: BulkDownloadRequestCampaignFilter | Mapping[str, Any] | None = None,
-        entity_ids: Sequence[str] | None = None,
-        entity_types: Sequence[BulkEntityType] | None = None,
-        output_format: BulkOutputFormat | None = None,
-        updated_since: str | None = None,
+        campaign_filter: BulkDownloadRequestCampaignFilter | Mapping[str, Any] | UnsetType = UNSET,
+        entity_ids: Sequence[str] | UnsetType = UNSET,
+        entity_types: Sequence[BulkEntityType] | UnsetType = UNSET,
+        output_format: BulkOutputFormat | UnsetType = UNSET,
+        updated_since: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BulkDownloadResponse:
         """Get advertiser entities in bulk
@@ -85,8 +87,8 @@ class BulkResource(Resource):
         *,
         ad_account_id: str,
         body: BulkUpsertRequest | Mapping[str, Any] | None = None,
-        create: BulkUpsertRequestCreate | Mapping[str, Any] | None = None,
-        update: BulkUpsertRequestUpdate | Mapping[str, Any] | None = None,
+        create: BulkUpsertRequestCreate | Mapping[str, Any] | UnsetType = UNSET,
+        update: BulkUpsertRequestUpdate | Mapping[str, Any] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BulkUpsertResponse:
         """Create/update ad entities in bulk
@@ -118,7 +120,7 @@ class BulkResource(Resource):
         *,
         ad_account_id: str,
         bulk_request_id: str,
-        include_details: bool | None = None,
+        include_details: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BulkUpsertStatusResponse:
         """Download advertiser entities in bulk

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -50,10 +52,10 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         asset_id: str,
-        fetch_system_users: bool | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        start_index: int | None = None,
+        fetch_system_users: bool | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserSingleAssetBinding]:
         """Get members with access to asset
@@ -91,9 +93,9 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         asset_id: str,
-        start_index: int | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        start_index: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserSingleAssetBinding]:
         """Get partners with access to asset
@@ -126,13 +128,15 @@ class BusinessAccessAssetsResource(Resource):
         self,
         *,
         business_id: str,
-        permissions: Sequence[PermissionsWithOwner] | None = None,
-        child_asset_id: str | None = None,
-        asset_group_id: str | None = None,
-        asset_type: Literal["AD_ACCOUNT", "PROFILE", "ASSET_GROUP", "CATALOG", "CONSUMER"] | None = None,
-        start_index: int | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        permissions: Sequence[PermissionsWithOwner] | None | UnsetType = UNSET,
+        child_asset_id: str | None | UnsetType = UNSET,
+        asset_group_id: str | None | UnsetType = UNSET,
+        asset_type: Literal["AD_ACCOUNT", "PROFILE", "ASSET_GROUP", "CATALOG", "CONSUMER"]
+        | None
+        | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[GetBusinessAssetsResponse]:
         """List business assets
@@ -176,10 +180,12 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         member_id: str,
-        asset_type: Literal["AD_ACCOUNT", "PROFILE", "ASSET_GROUP", "CATALOG", "CONSUMER"] | None = None,
-        start_index: int | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        asset_type: Literal["AD_ACCOUNT", "PROFILE", "ASSET_GROUP", "CATALOG", "CONSUMER"]
+        | None
+        | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[AssetIdPermissions]:
         """Get assets assigned to a member
@@ -219,7 +225,7 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         body: UpdateMemberAssetAccessBody | Mapping[str, Any] | None = None,
-        accesses: Sequence[UpdateMemberAssetAccessBodyAccessesItem | Mapping[str, Any]] | None = None,
+        accesses: Sequence[UpdateMemberAssetAccessBodyAccessesItem | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> UpdateMemberAssetsResultsResponseArray:
         """Assign/Update member asset permissions
@@ -256,7 +262,7 @@ class BusinessAccessAssetsResource(Resource):
         accesses: Sequence[
             BusinessAccessAssetsBusinessMembersAssetAccessDeleteRequestAccessesItem | Mapping[str, Any]
         ]
-        | None = None,
+        | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> DeleteMemberAccessResultsResponseArray:
         """Delete member access to asset
@@ -288,7 +294,7 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         body: UpdatePartnerAssetAccessBody | Mapping[str, Any] | None = None,
-        accesses: Sequence[UpdatePartnerAssetAccessBodyAccessesItem | Mapping[str, Any]] | None = None,
+        accesses: Sequence[UpdatePartnerAssetAccessBodyAccessesItem | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> UpdatePartnerAssetsResultsResponseArray:
         """Assign/Update partner asset permissions
@@ -328,7 +334,7 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         body: DeletePartnerAssetAccessBody | Mapping[str, Any] | None = None,
-        accesses: Sequence[DeletePartnerAssetAccessBodyAccessesItem | Mapping[str, Any]] | None = None,
+        accesses: Sequence[DeletePartnerAssetAccessBodyAccessesItem | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> DeletePartnerAssetsResultsResponseArray:
         """Delete partner access to asset
@@ -363,11 +369,13 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         partner_id: str,
-        partner_type: Literal["INTERNAL", "EXTERNAL"] | None = None,
-        asset_type: Literal["AD_ACCOUNT", "PROFILE", "ASSET_GROUP", "CATALOG", "CONSUMER"] | None = None,
-        start_index: int | None = None,
-        page_size: int | None = None,
-        bookmark: str | None = None,
+        partner_type: Literal["INTERNAL", "EXTERNAL"] | None | UnsetType = UNSET,
+        asset_type: Literal["AD_ACCOUNT", "PROFILE", "ASSET_GROUP", "CATALOG", "CONSUMER"]
+        | None
+        | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[GetPartnerAssetsResponse]:
         """Get assets assigned to a partner or assets assigned by a partner
@@ -410,9 +418,9 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         body: CreateAssetGroupBody | Mapping[str, Any] | None = None,
-        asset_group_description: str | None = None,
-        asset_group_name: str | None = None,
-        asset_group_types: Sequence[AssetGroupType] | None = None,
+        asset_group_description: str | UnsetType = UNSET,
+        asset_group_name: str | UnsetType = UNSET,
+        asset_group_types: Sequence[AssetGroupType] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CreateAssetGroupResponse:
         """Create a new asset group.
@@ -453,7 +461,7 @@ class BusinessAccessAssetsResource(Resource):
         business_id: str,
         body: UpdateAssetGroupBody | Mapping[str, Any] | None = None,
         asset_groups_to_update: Sequence[UpdateAssetGroupBodyAssetGroupsToUpdateItem | Mapping[str, Any]]
-        | None = None,
+        | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> UpdateAssetGroupResponse:
         """Update asset groups.
@@ -486,7 +494,7 @@ class BusinessAccessAssetsResource(Resource):
         *,
         business_id: str,
         body: DeleteAssetGroupBody | Mapping[str, Any] | None = None,
-        asset_groups_to_delete: Sequence[str] | None = None,
+        asset_groups_to_delete: Sequence[str] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> DeleteAssetGroupResponse:
         """Delete asset groups.

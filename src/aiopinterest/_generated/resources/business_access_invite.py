@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -39,7 +41,7 @@ class BusinessAccessInviteResource(Resource):
         self,
         *,
         body: AuthRespondInvitesBody | Mapping[str, Any] | None = None,
-        invites: Sequence[AuthRespondInvitesBodyInvitesItem | Mapping[str, Any]] | None = None,
+        invites: Sequence[AuthRespondInvitesBodyInvitesItem | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> RespondToInvitesResponseArray:
         """Accept or decline an invite/request
@@ -68,7 +70,7 @@ class BusinessAccessInviteResource(Resource):
         *,
         business_id: str,
         body: CreateAssetInvitesRequest | Mapping[str, Any] | None = None,
-        invites: Sequence[CreateAssetInvitesRequestItem | Mapping[str, Any]] | None = None,
+        invites: Sequence[CreateAssetInvitesRequestItem | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> UpdateInvitesResultsResponseArray:
         """Update invite/request with an asset permission
@@ -109,7 +111,7 @@ class BusinessAccessInviteResource(Resource):
         business_id: str,
         body: CreateAssetAccessRequestBody | Mapping[str, Any] | None = None,
         asset_requests: Sequence[CreateAssetAccessRequestBodyAssetRequestsItem | Mapping[str, Any]]
-        | None = None,
+        | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CreateAssetAccessRequestResponse:
         """Create a request to access an existing partner's assets.
@@ -143,11 +145,11 @@ class BusinessAccessInviteResource(Resource):
         self,
         *,
         business_id: str,
-        is_member: bool | None = None,
-        invite_status: Sequence[Literal["PENDING", "EXPIRED"]] | None = None,
-        invite_type: InviteType | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        is_member: bool | None | UnsetType = UNSET,
+        invite_status: Sequence[Literal["PENDING", "EXPIRED"]] | None | UnsetType = UNSET,
+        invite_type: InviteType | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[InviteResponse]:
         """Get invites/requests
@@ -187,10 +189,10 @@ class BusinessAccessInviteResource(Resource):
         *,
         business_id: str,
         body: CreateMembershipOrPartnershipInvitesBody | Mapping[str, Any] | None = None,
-        business_role: Literal["EMPLOYEE", "BIZ_ADMIN", "PARTNER"] | None = None,
-        invite_type: InviteType | None = None,
-        members: Sequence[str] | None = None,
-        partners: Sequence[str] | None = None,
+        business_role: Literal["EMPLOYEE", "BIZ_ADMIN", "PARTNER"] | UnsetType = UNSET,
+        invite_type: InviteType | UnsetType = UNSET,
+        members: Sequence[str] | UnsetType = UNSET,
+        partners: Sequence[str] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CreateInvitesResultsResponseArray:
         """Create invites or requests
@@ -240,7 +242,7 @@ class BusinessAccessInviteResource(Resource):
         *,
         business_id: str,
         body: CancelInvitesBody | Mapping[str, Any] | None = None,
-        invite_ids: Sequence[str] | None = None,
+        invite_ids: Sequence[str] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> DeleteInvitesResultsResponseArray:
         """Cancel invites/requests

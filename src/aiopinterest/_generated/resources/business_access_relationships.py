@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -41,8 +43,8 @@ class BusinessAccessRelationshipsResource(Resource):
     def get_business_employers(
         self,
         *,
-        page_size: int | None = None,
-        bookmark: str | None = None,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserBusinessRoleBinding]:
         """List business employers for user
@@ -70,7 +72,7 @@ class BusinessAccessRelationshipsResource(Resource):
         business_id: str,
         system_user_id: str,
         body: BusinessAccessRelationshipsSystemUserUpdateRequest | Mapping[str, Any] | None = None,
-        name: str | None = None,
+        name: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Update a system user information.
@@ -100,13 +102,13 @@ class BusinessAccessRelationshipsResource(Resource):
         self,
         *,
         business_id: str,
-        fetch_system_users: bool | None = None,
-        assets_summary: bool | None = None,
-        business_roles: Sequence[MemberBusinessRole] | None = None,
-        member_ids: str | None = None,
-        start_index: int | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        fetch_system_users: bool | None | UnsetType = UNSET,
+        assets_summary: bool | None | UnsetType = UNSET,
+        business_roles: Sequence[MemberBusinessRole] | None | UnsetType = UNSET,
+        member_ids: str | None | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserBusinessRoleBinding]:
         """Get business members
@@ -178,7 +180,7 @@ class BusinessAccessRelationshipsResource(Resource):
         *,
         business_id: str,
         body: MembersToDeleteBody | Mapping[str, Any] | None = None,
-        members: Sequence[MembersToDeleteBodyMembersItem | Mapping[str, Any]] | None = None,
+        members: Sequence[MembersToDeleteBodyMembersItem | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> DeletedMembersResponse:
         """Terminate business memberships
@@ -208,12 +210,12 @@ class BusinessAccessRelationshipsResource(Resource):
         self,
         *,
         business_id: str,
-        assets_summary: bool | None = None,
-        partner_type: PartnerType | None = None,
-        partner_ids: str | None = None,
-        start_index: int | None = None,
-        page_size: int | None = None,
-        bookmark: str | None = None,
+        assets_summary: bool | None | UnsetType = UNSET,
+        partner_type: PartnerType | None | UnsetType = UNSET,
+        partner_ids: str | None | UnsetType = UNSET,
+        start_index: int | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserBusinessRoleBinding]:
         """Get business partners
@@ -258,8 +260,8 @@ class BusinessAccessRelationshipsResource(Resource):
         *,
         business_id: str,
         body: DeletePartnersRequest | Mapping[str, Any] | None = None,
-        partner_ids: Sequence[str] | None = None,
-        partner_type: Literal["INTERNAL", "EXTERNAL"] | None = None,
+        partner_ids: Sequence[str] | UnsetType = UNSET,
+        partner_type: Literal["INTERNAL", "EXTERNAL"] | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> DeletePartnersResponse:
         """Terminate business partnerships
@@ -295,14 +297,14 @@ class BusinessAccessRelationshipsResource(Resource):
         *,
         business_hierarchy_id: str,
         body: BusinessAccessRelationshipsBrandAccountsCreateRequest | Mapping[str, Any] | None = None,
-        name: str | None = None,
-        username: str | None = None,
-        country: Country | None = None,
-        about: str | None = None,
-        website: str | None = None,
+        name: str | UnsetType = UNSET,
+        username: str | UnsetType = UNSET,
+        country: Country | UnsetType = UNSET,
+        about: str | UnsetType = UNSET,
+        website: str | UnsetType = UNSET,
         profile_image: BusinessAccessRelationshipsBrandAccountsCreateRequestProfileImage
         | Mapping[str, Any]
-        | None = None,
+        | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BusinessAccessRelationshipsBrandAccountsCreateResponse:
         """Create a Brand Account
@@ -351,14 +353,14 @@ class BusinessAccessRelationshipsResource(Resource):
         business_hierarchy_id: str,
         brand_account_id: str,
         body: BusinessAccessRelationshipsBrandAccountsUpdateRequest | Mapping[str, Any] | None = None,
-        name: str | None = None,
-        username: str | None = None,
-        country: Country | None = None,
-        about: str | None = None,
-        website: str | None = None,
+        name: str | UnsetType = UNSET,
+        username: str | UnsetType = UNSET,
+        country: Country | UnsetType = UNSET,
+        about: str | UnsetType = UNSET,
+        website: str | UnsetType = UNSET,
         profile_image: BusinessAccessRelationshipsBrandAccountsUpdateRequestProfileImage
         | Mapping[str, Any]
-        | None = None,
+        | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BusinessAccessRelationshipsBrandAccountsUpdateResponse:
         """Update a Brand Account

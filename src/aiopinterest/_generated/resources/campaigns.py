@@ -8,6 +8,8 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -37,12 +39,13 @@ class CampaignsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_ids: Sequence[str] | None = None,
+        campaign_ids: Sequence[str] | None | UnsetType = UNSET,
         entity_statuses: Sequence[Literal["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]]
-        | None = None,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
+        | None
+        | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CampaignResponse]:
         """List campaigns
@@ -336,12 +339,12 @@ class CampaignsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        aggregate_report_rows: bool | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        aggregate_report_rows: bool | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CampaignsAnalyticsResponse:
         """Get campaign analytics
@@ -583,12 +586,12 @@ class CampaignsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        attribution_types: Sequence[ConversionReportAttributionType] | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        attribution_types: Sequence[ConversionReportAttributionType] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> MetricsResponse:
         """Get targeting analytics for campaigns
@@ -859,10 +862,10 @@ class CampaignsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AdPinsAnalyticsResponse:
         """Get pins analytics

@@ -7,21 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
 from ..models import (
-    CatalogFeedsFeedsCreateRequest,
-    CatalogFeedsFeedsUpdateRequest,
+    CatalogFeedsFeedsCreateRequestInput,
+    CatalogFeedsFeedsUpdateRequestInput,
     CatalogsFeed,
     CatalogsFeedIngestion,
     CatalogsFeedProcessingResult,
-    CatalogsFeedsCreateRequest,
-    CatalogsFeedsUpdateRequest,
     CatalogsItemValidationIssue,
     CatalogsItemValidationIssues,
-    CatalogsVerticalFeedsCreateRequest,
-    CatalogsVerticalFeedsUpdateRequest,
 )
 
 if TYPE_CHECKING:
@@ -34,10 +32,10 @@ class CatalogFeedsResource(Resource):
     def feeds_list(
         self,
         *,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        catalog_id: str | None = None,
-        ad_account_id: str | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        catalog_id: str | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsFeed]:
         """List feeds
@@ -77,12 +75,8 @@ class CatalogFeedsResource(Resource):
     async def feeds_create(
         self,
         *,
-        ad_account_id: str | None = None,
-        body: CatalogsVerticalFeedsCreateRequest
-        | CatalogsFeedsCreateRequest
-        | CatalogFeedsFeedsCreateRequest
-        | Mapping[str, Any]
-        | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        body: CatalogFeedsFeedsCreateRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsFeed:
         """Create feed
@@ -117,7 +111,7 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         feed_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsFeed:
         """Get feed
@@ -151,12 +145,8 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         feed_id: str,
-        ad_account_id: str | None = None,
-        body: CatalogsVerticalFeedsUpdateRequest
-        | CatalogsFeedsUpdateRequest
-        | CatalogFeedsFeedsUpdateRequest
-        | Mapping[str, Any]
-        | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        body: CatalogFeedsFeedsUpdateRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsFeed:
         """Update feed
@@ -193,7 +183,7 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         feed_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete feed
@@ -228,7 +218,7 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         feed_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsFeedIngestion:
         """Ingest feed items
@@ -261,9 +251,9 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         feed_id: str,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        ad_account_id: str | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsFeedProcessingResult]:
         """List feed processing results
@@ -301,11 +291,11 @@ class CatalogFeedsResource(Resource):
         self,
         *,
         processing_result_id: str,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        item_numbers: Sequence[int] | None = None,
-        item_validation_issue: CatalogsItemValidationIssue | None = None,
-        ad_account_id: str | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        item_numbers: Sequence[int] | None | UnsetType = UNSET,
+        item_validation_issue: CatalogsItemValidationIssue | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsItemValidationIssues]:
         """List item issues

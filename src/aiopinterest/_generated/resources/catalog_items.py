@@ -7,21 +7,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
 from ..models import (
-    CatalogItemsItemsBatchPostRequest,
-    CatalogsCreativeAssetsItemsPostFilter,
-    CatalogsHotelItemsPostFilter,
+    CatalogItemsItemsBatchPostRequestInput,
     CatalogsItems,
     CatalogsItemsBatch,
-    CatalogsItemsBatchRequest,
-    CatalogsItemsPostFilters,
+    CatalogsItemsPostFiltersInput,
     CatalogsItemsRequest,
     CatalogsLocale,
-    CatalogsRetailItemsPostFilter,
-    CatalogsVerticalBatchRequest,
     Country,
     Language,
 )
@@ -36,16 +33,11 @@ class CatalogItemsResource(Resource):
     async def items_post(
         self,
         *,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: CatalogsItemsRequest | Mapping[str, Any] | None = None,
-        country: Country | None = None,
-        filters: CatalogsRetailItemsPostFilter
-        | CatalogsHotelItemsPostFilter
-        | CatalogsCreativeAssetsItemsPostFilter
-        | CatalogsItemsPostFilters
-        | Mapping[str, Any]
-        | None = None,
-        language: CatalogsLocale | Language | None = None,
+        country: Country | UnsetType = UNSET,
+        filters: CatalogsItemsPostFiltersInput | Mapping[str, Any] | UnsetType = UNSET,
+        language: CatalogsLocale | Language | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsItems:
         """Get catalogs items (POST)
@@ -85,12 +77,8 @@ class CatalogItemsResource(Resource):
     async def items_batch_post(
         self,
         *,
-        ad_account_id: str | None = None,
-        body: CatalogsVerticalBatchRequest
-        | CatalogsItemsBatchRequest
-        | CatalogItemsItemsBatchPostRequest
-        | Mapping[str, Any]
-        | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        body: CatalogItemsItemsBatchPostRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsItemsBatch:
         """Operate on item batch
@@ -128,7 +116,7 @@ class CatalogItemsResource(Resource):
         self,
         *,
         batch_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsItemsBatch:
         """Get item batch status

@@ -7,24 +7,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
 from ..models import (
-    CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItem,
+    CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemInput,
     CatalogProductGroupsCatalogsProductGroupsCreateManyResponse,
-    CatalogProductGroupsCatalogsProductGroupsCreateRequest,
-    CatalogProductGroupsCatalogsProductGroupsUpdateRequest,
-    CatalogsListProductsByFeedBasedFilter,
-    CatalogsListProductsByFilterRequest,
+    CatalogProductGroupsCatalogsProductGroupsCreateRequestInput,
+    CatalogProductGroupsCatalogsProductGroupsUpdateRequestInput,
+    CatalogsListProductsByFilterRequestInput,
     CatalogsProduct,
-    CatalogsProductGroupCreateRequest,
     CatalogsProductGroupProductCountsVertical,
-    CatalogsProductGroupUpdateRequest,
     CatalogsVerticalProductGroup,
-    CatalogsVerticalProductGroupCreateRequest,
-    CatalogsVerticalProductGroupUpdateRequest,
-    CatalogsVerticalsListProductsByCatalogBasedFilterRequest,
 )
 
 if TYPE_CHECKING:
@@ -37,12 +33,9 @@ class CatalogProductGroupsResource(Resource):
     async def catalogs_product_groups_create_many(
         self,
         *,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: Sequence[
-            CatalogsProductGroupCreateRequest
-            | CatalogsVerticalProductGroupCreateRequest
-            | CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItem
-            | Mapping[str, Any]
+            CatalogProductGroupsCatalogsProductGroupsCreateManyRequestItemInput | Mapping[str, Any]
         ]
         | None = None,
         options: RequestOptions | None = None,
@@ -79,7 +72,7 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         id: Sequence[int],
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete product groups
@@ -111,12 +104,12 @@ class CatalogProductGroupsResource(Resource):
     def catalogs_product_groups_list(
         self,
         *,
-        id: Sequence[int] | None = None,
-        feed_id: str | None = None,
-        catalog_id: str | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        ad_account_id: str | None = None,
+        id: Sequence[int] | None | UnsetType = UNSET,
+        feed_id: str | None | UnsetType = UNSET,
+        catalog_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsVerticalProductGroup]:
         """List product groups
@@ -159,12 +152,8 @@ class CatalogProductGroupsResource(Resource):
     async def catalogs_product_groups_create(
         self,
         *,
-        ad_account_id: str | None = None,
-        body: CatalogsProductGroupCreateRequest
-        | CatalogsVerticalProductGroupCreateRequest
-        | CatalogProductGroupsCatalogsProductGroupsCreateRequest
-        | Mapping[str, Any]
-        | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        body: CatalogProductGroupsCatalogsProductGroupsCreateRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsVerticalProductGroup:
         """Create product group
@@ -203,7 +192,7 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         product_group_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsVerticalProductGroup:
         """Get product group
@@ -237,12 +226,8 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         product_group_id: str,
-        ad_account_id: str | None = None,
-        body: CatalogsProductGroupUpdateRequest
-        | CatalogsVerticalProductGroupUpdateRequest
-        | CatalogProductGroupsCatalogsProductGroupsUpdateRequest
-        | Mapping[str, Any]
-        | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        body: CatalogProductGroupsCatalogsProductGroupsUpdateRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsVerticalProductGroup:
         """Update single product group
@@ -284,7 +269,7 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         product_group_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete product group
@@ -318,7 +303,7 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         product_group_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsProductGroupProductCountsVertical:
         """Get product counts
@@ -352,10 +337,10 @@ class CatalogProductGroupsResource(Resource):
         self,
         *,
         product_group_id: str,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        ad_account_id: str | None = None,
-        pin_metrics: bool | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        pin_metrics: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsProduct]:
         """List products by product group
@@ -397,15 +382,11 @@ class CatalogProductGroupsResource(Resource):
     def products_by_product_group_filter_list(
         self,
         *,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        ad_account_id: str | None = None,
-        pin_metrics: bool | None = None,
-        body: CatalogsListProductsByFeedBasedFilter
-        | CatalogsVerticalsListProductsByCatalogBasedFilterRequest
-        | CatalogsListProductsByFilterRequest
-        | Mapping[str, Any]
-        | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        pin_metrics: bool | None | UnsetType = UNSET,
+        body: CatalogsListProductsByFilterRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsProduct]:
         """List products by filter

@@ -7,19 +7,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
 from ..models import (
-    CatalogReportsReportsStatsParameters,
+    CatalogReportsReportsStatsParametersInput,
     CatalogsCreateReportResponse,
-    CatalogsHotelReportParameters,
-    CatalogsHotelReportStatsParameters,
     CatalogsReport,
-    CatalogsReportParameters,
+    CatalogsReportParametersInput,
     CatalogsReportStats,
-    CatalogsRetailReportParameters,
-    CatalogsRetailReportStatsParameters,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +31,7 @@ class CatalogReportsResource(Resource):
         self,
         *,
         token: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsReport:
         """Get catalogs report
@@ -63,12 +61,8 @@ class CatalogReportsResource(Resource):
     async def reports_create(
         self,
         *,
-        ad_account_id: str | None = None,
-        body: CatalogsRetailReportParameters
-        | CatalogsHotelReportParameters
-        | CatalogsReportParameters
-        | Mapping[str, Any]
-        | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        body: CatalogsReportParametersInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> CatalogsCreateReportResponse:
         """Build catalogs report
@@ -104,13 +98,10 @@ class CatalogReportsResource(Resource):
     def reports_stats(
         self,
         *,
-        parameters: CatalogsRetailReportStatsParameters
-        | CatalogsHotelReportStatsParameters
-        | CatalogReportsReportsStatsParameters
-        | Mapping[str, Any],
-        ad_account_id: str | None = None,
-        page_size: int | None = None,
-        bookmark: str | None = None,
+        parameters: CatalogReportsReportsStatsParametersInput | Mapping[str, Any],
+        ad_account_id: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CatalogsReportStats]:
         """List report stats

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -29,9 +31,9 @@ class CatalogsResource(Resource):
     def list(
         self,
         *,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        ad_account_id: str | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Catalog]:
         """List catalogs
@@ -64,10 +66,10 @@ class CatalogsResource(Resource):
     async def create(
         self,
         *,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: CatalogsCreateRequest | Mapping[str, Any] | None = None,
-        catalog_type: CatalogsType | None = None,
-        name: str | None = None,
+        catalog_type: CatalogsType | UnsetType = UNSET,
+        name: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Catalog:
         """Create catalog
@@ -102,10 +104,10 @@ class CatalogsResource(Resource):
         self,
         *,
         catalog_id: str,
-        feed_id: str | None = None,
-        country: Country | None = None,
-        language: CatalogsLocale | None = None,
-        ad_account_id: str | None = None,
+        feed_id: str | None | UnsetType = UNSET,
+        country: Country | None | UnsetType = UNSET,
+        language: CatalogsLocale | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CatalogsAvailableFilterValues:
         """List available filter values

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -28,8 +30,8 @@ class ConversionEqsResource(Resource):
         *,
         ad_account_id: str,
         lookback_period: LookbackPeriodOptions,
-        source_platform: SourcePlatformOptions | None = None,
-        ingestion_source: IngestionSourceOptions | None = None,
+        source_platform: SourcePlatformOptions | None | UnsetType = UNSET,
+        ingestion_source: IngestionSourceOptions | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ConversionEqsListResponse:
         """Get event quality score (EQS)

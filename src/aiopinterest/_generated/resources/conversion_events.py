@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -27,9 +29,9 @@ class ConversionEventsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        test: bool | None = None,
+        test: bool | None | UnsetType = UNSET,
         body: ConversionEvents | Mapping[str, Any] | None = None,
-        data: Sequence[ConversionEventsDataItem | Mapping[str, Any]] | None = None,
+        data: Sequence[ConversionEventsDataItem | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ConversionApiResponse:
         """Send conversions

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -29,7 +31,7 @@ class ConversionTagsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        filter_deleted: bool | None = None,
+        filter_deleted: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ConversionTagsListResponse:
         """List conversion tags
@@ -57,15 +59,15 @@ class ConversionTagsResource(Resource):
         *,
         ad_account_id: str,
         body: ConversionTagCreate | Mapping[str, Any] | None = None,
-        aem_db_enabled: bool | None = None,
-        aem_enabled: bool | None = None,
-        aem_external_id_enabled: bool | None = None,
-        aem_fnln_enabled: bool | None = None,
-        aem_ge_enabled: bool | None = None,
-        aem_loc_enabled: bool | None = None,
-        aem_ph_enabled: bool | None = None,
-        md_frequency: float | None = None,
-        name: str | None = None,
+        aem_db_enabled: bool | None | UnsetType = UNSET,
+        aem_enabled: bool | None | UnsetType = UNSET,
+        aem_external_id_enabled: bool | None | UnsetType = UNSET,
+        aem_fnln_enabled: bool | None | UnsetType = UNSET,
+        aem_ge_enabled: bool | None | UnsetType = UNSET,
+        aem_loc_enabled: bool | None | UnsetType = UNSET,
+        aem_ph_enabled: bool | None | UnsetType = UNSET,
+        md_frequency: float | None | UnsetType = UNSET,
+        name: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ConversionTag:
         """Create conversion tag
@@ -144,9 +146,9 @@ class ConversionTagsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[ConversionEventResponse]:
         """Get page visit conversion tags

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -30,8 +32,8 @@ class CustomerListUploadsResource(Resource):
         ad_account_id: str,
         customer_list_id: str,
         body: CustomerListUploadCreateRequest | Mapping[str, Any] | None = None,
-        operation: UserListOperationType | None = None,
-        total_parts: int | None = None,
+        operation: UserListOperationType | UnsetType = UNSET,
+        total_parts: int | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CustomerListUploadCreateResponse:
         """Create customer list upload

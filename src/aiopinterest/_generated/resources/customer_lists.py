@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -29,9 +31,9 @@ class CustomerListsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[CustomerList]:
         """Get customer lists
@@ -64,9 +66,9 @@ class CustomerListsResource(Resource):
         *,
         ad_account_id: str,
         body: CustomerListRequest | Mapping[str, Any] | None = None,
-        list_type: UserListType | None = None,
-        name: str | None = None,
-        records: str | None = None,
+        list_type: UserListType | UnsetType = UNSET,
+        name: str | UnsetType = UNSET,
+        records: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CustomerList:
         """Create customer lists
@@ -135,8 +137,8 @@ class CustomerListsResource(Resource):
         ad_account_id: str,
         customer_list_id: str,
         body: CustomerListUpdateRequest | Mapping[str, Any] | None = None,
-        operation_type: UserListOperationType | None = None,
-        records: str | None = None,
+        operation_type: UserListOperationType | UnsetType = UNSET,
+        records: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> CustomerList:
         """Update customer list

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -31,19 +33,19 @@ class IntegrationsResource(Resource):
         self,
         *,
         body: IntegrationRequest | Mapping[str, Any] | None = None,
-        additional_id_1: str | None = None,
-        connected_advertiser_id: str | None = None,
-        connected_lba_id: str | None = None,
-        connected_merchant_id: str | None = None,
-        connected_tag_id: str | None = None,
-        external_business_id: str | None = None,
-        partner_access_token: str | None = None,
-        partner_access_token_expiry: int | None = None,
-        partner_metadata: str | None = None,
-        partner_primary_email: str | None = None,
-        partner_refresh_token: str | None = None,
-        partner_refresh_token_expiry: int | None = None,
-        scopes: str | None = None,
+        additional_id_1: str | UnsetType = UNSET,
+        connected_advertiser_id: str | UnsetType = UNSET,
+        connected_lba_id: str | UnsetType = UNSET,
+        connected_merchant_id: str | UnsetType = UNSET,
+        connected_tag_id: str | UnsetType = UNSET,
+        external_business_id: str | UnsetType = UNSET,
+        partner_access_token: str | UnsetType = UNSET,
+        partner_access_token_expiry: int | UnsetType = UNSET,
+        partner_metadata: str | UnsetType = UNSET,
+        partner_primary_email: str | UnsetType = UNSET,
+        partner_refresh_token: str | UnsetType = UNSET,
+        partner_refresh_token_expiry: int | UnsetType = UNSET,
+        scopes: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> IntegrationMetadata:
         """Create commerce integration
@@ -127,18 +129,18 @@ class IntegrationsResource(Resource):
         *,
         external_business_id: str,
         body: IntegrationRequestPatch | Mapping[str, Any] | None = None,
-        additional_id_1: str | None = None,
-        connected_advertiser_id: str | None = None,
-        connected_lba_id: str | None = None,
-        connected_merchant_id: str | None = None,
-        connected_tag_id: str | None = None,
-        partner_access_token: str | None = None,
-        partner_access_token_expiry: float | None = None,
-        partner_metadata: str | None = None,
-        partner_primary_email: str | None = None,
-        partner_refresh_token: str | None = None,
-        partner_refresh_token_expiry: float | None = None,
-        scopes: str | None = None,
+        additional_id_1: str | UnsetType = UNSET,
+        connected_advertiser_id: str | UnsetType = UNSET,
+        connected_lba_id: str | UnsetType = UNSET,
+        connected_merchant_id: str | UnsetType = UNSET,
+        connected_tag_id: str | UnsetType = UNSET,
+        partner_access_token: str | UnsetType = UNSET,
+        partner_access_token_expiry: float | UnsetType = UNSET,
+        partner_metadata: str | UnsetType = UNSET,
+        partner_primary_email: str | UnsetType = UNSET,
+        partner_refresh_token: str | UnsetType = UNSET,
+        partner_refresh_token_expiry: float | UnsetType = UNSET,
+        scopes: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> IntegrationMetadata:
         """Update commerce integration
@@ -220,7 +222,7 @@ class IntegrationsResource(Resource):
         self,
         *,
         body: IntegrationLogsRequest | Mapping[str, Any] | None = None,
-        logs: Sequence[IntegrationLog | Mapping[str, Any]] | None = None,
+        logs: Sequence[IntegrationLog | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> IntegrationLogsSuccessResponse:
         """Receives batched logs from integration applications.
@@ -245,8 +247,8 @@ class IntegrationsResource(Resource):
     def get_list(
         self,
         *,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[IntegrationRecord]:
         """Get integration metadata list

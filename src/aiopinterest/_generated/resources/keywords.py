@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -35,12 +37,12 @@ class KeywordsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_id: str | None = None,
-        ad_group_id: str | None = None,
-        ad_group_ids: Sequence[str] | None = None,
-        match_types: Sequence[MatchType] | None = None,
-        page_size: int | None = None,
-        bookmark: str | None = None,
+        campaign_id: str | None | UnsetType = UNSET,
+        ad_group_id: str | None | UnsetType = UNSET,
+        ad_group_ids: Sequence[str] | None | UnsetType = UNSET,
+        match_types: Sequence[MatchType] | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Keyword]:
         """Get keywords
@@ -92,8 +94,8 @@ class KeywordsResource(Resource):
         *,
         ad_account_id: str,
         body: KeywordsRequest | Mapping[str, Any] | None = None,
-        keywords: Sequence[KeywordsCommon | Mapping[str, Any]] | None = None,
-        parent_id: str | None = None,
+        keywords: Sequence[KeywordsCommon | Mapping[str, Any]] | UnsetType = UNSET,
+        parent_id: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> KeywordsResponse:
         """Create keywords
@@ -132,7 +134,7 @@ class KeywordsResource(Resource):
         *,
         ad_account_id: str,
         body: KeywordUpdateBody | Mapping[str, Any] | None = None,
-        keywords: Sequence[KeywordUpdate | Mapping[str, Any]] | None = None,
+        keywords: Sequence[KeywordUpdate | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> KeywordsResponse:
         """Update keywords
@@ -220,14 +222,17 @@ class KeywordsResource(Resource):
                 "womens_fashion",
             ]
         ]
-        | None = None,
-        genders: Sequence[Literal["female", "male", "unknown"]] | None = None,
-        ages: Sequence[Literal["18-24", "25-34", "35-44", "45-49", "50-54", "55-64", "65+"]] | None = None,
-        include_keywords: Sequence[str] | None = None,
-        normalize_against_group: bool | None = None,
-        limit: int | None = None,
-        include_prediction: bool | None = None,
-        include_demographics: bool | None = None,
+        | None
+        | UnsetType = UNSET,
+        genders: Sequence[Literal["female", "male", "unknown"]] | None | UnsetType = UNSET,
+        ages: Sequence[Literal["18-24", "25-34", "35-44", "45-49", "50-54", "55-64", "65+"]]
+        | None
+        | UnsetType = UNSET,
+        include_keywords: Sequence[str] | None | UnsetType = UNSET,
+        normalize_against_group: bool | None | UnsetType = UNSET,
+        limit: int | None | UnsetType = UNSET,
+        include_prediction: bool | None | UnsetType = UNSET,
+        include_demographics: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TrendingKeywordsResponse:
         """List trending keywords

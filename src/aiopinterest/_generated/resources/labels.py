@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -29,12 +31,12 @@ class LabelsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        campaign_ids: Sequence[str] | None = None,
-        label_ids: Sequence[str] | None = None,
-        entity_statuses: Sequence[Literal["ACTIVE", "ARCHIVED"]] | None = None,
-        label_types: Sequence[Literal["BRAND", "CUSTOM"]] | None = None,
-        page_size: int | None = None,
-        bookmark: str | None = None,
+        campaign_ids: Sequence[str] | None | UnsetType = UNSET,
+        label_ids: Sequence[str] | None | UnsetType = UNSET,
+        entity_statuses: Sequence[Literal["ACTIVE", "ARCHIVED"]] | None | UnsetType = UNSET,
+        label_types: Sequence[Literal["BRAND", "CUSTOM"]] | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[LabelsResponse]:
         """List labels
@@ -76,8 +78,8 @@ class LabelsResource(Resource):
         *,
         ad_account_id: str,
         body: LabelCreateRequest | Mapping[str, Any] | None = None,
-        labels: Sequence[LabelCreateRequestLabelsItem | Mapping[str, Any]] | None = None,
-        parent_id: str | None = None,
+        labels: Sequence[LabelCreateRequestLabelsItem | Mapping[str, Any]] | UnsetType = UNSET,
+        parent_id: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> LabelsResponse:
         """Create labels
@@ -111,7 +113,7 @@ class LabelsResource(Resource):
         *,
         ad_account_id: str,
         body: LabelUpdateRequest | Mapping[str, Any] | None = None,
-        labels: Sequence[LabelUpdateRequestLabelsItem | Mapping[str, Any]] | None = None,
+        labels: Sequence[LabelUpdateRequestLabelsItem | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> LabelsResponse:
         """Update labels

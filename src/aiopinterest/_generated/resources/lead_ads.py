@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -27,8 +29,8 @@ class LeadAdsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[LeadSubscription]:
         """Get lead ads subscriptions
@@ -59,11 +61,13 @@ class LeadAdsResource(Resource):
         *,
         ad_account_id: str,
         body: LeadSubscriptionPostParamsCreate | Mapping[str, Any] | None = None,
-        lead_form_id: str | None = None,
-        webhook_url: str | None = None,
-        partner_access_token: str | None = None,
-        partner_metadata: LeadSubscriptionPostParamsCreatePartnerMetadata | Mapping[str, Any] | None = None,
-        partner_refresh_token: str | None = None,
+        lead_form_id: str | UnsetType = UNSET,
+        webhook_url: str | UnsetType = UNSET,
+        partner_access_token: str | UnsetType = UNSET,
+        partner_metadata: LeadSubscriptionPostParamsCreatePartnerMetadata
+        | Mapping[str, Any]
+        | UnsetType = UNSET,
+        partner_refresh_token: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> LeadSubscription:
         """Create lead ads subscription

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -30,9 +32,9 @@ class LeadFormsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[LeadFormResponse]:
         """List lead forms
@@ -166,7 +168,7 @@ class LeadFormsResource(Resource):
         ad_account_id: str,
         lead_form_id: str,
         body: LeadFormTestRequest | Mapping[str, Any] | None = None,
-        answers: Sequence[str] | None = None,
+        answers: Sequence[str] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> LeadFormTestResponse:
         """Create lead form test data

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -28,9 +30,9 @@ class LeadsExportResource(Resource):
         *,
         ad_account_id: str,
         body: LeadsExportCreateRequest | Mapping[str, Any] | None = None,
-        ad_id: str | None = None,
-        end_date: str | None = None,
-        start_date: str | None = None,
+        ad_id: str | UnsetType = UNSET,
+        end_date: str | UnsetType = UNSET,
+        start_date: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> LeadsExportCreateResponse:
         """Create a request to export leads collected from a lead ad

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -27,8 +29,8 @@ class MediaResource(Resource):
     def list(
         self,
         *,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Media]:
         """List media uploads
@@ -56,7 +58,7 @@ class MediaResource(Resource):
         self,
         *,
         body: MediaUploadCreate | Mapping[str, Any] | None = None,
-        media_type: MediaUploadType | None = None,
+        media_type: MediaUploadType | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> MediaUpload:
         """Register media upload

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -26,12 +28,12 @@ class MsotEventsResource(Resource):
         *,
         ad_account_id: str,
         body: ConversionMSOTEvents | Mapping[str, Any] | None = None,
-        action_timestamps: Sequence[int] | None = None,
-        ad_group_id: str | None = None,
-        attribution_model: Literal["first_touch", "last_touch", "multi_touch"] | None = None,
-        attribution_scope: Literal["view", "engagement", "click"] | None = None,
-        attribution_score: float | None = None,
-        campaign_id: str | None = None,
+        action_timestamps: Sequence[int] | UnsetType = UNSET,
+        ad_group_id: str | UnsetType = UNSET,
+        attribution_model: Literal["first_touch", "last_touch", "multi_touch"] | UnsetType = UNSET,
+        attribution_scope: Literal["view", "engagement", "click"] | UnsetType = UNSET,
+        attribution_score: float | UnsetType = UNSET,
+        campaign_id: str | UnsetType = UNSET,
         currency: Literal[
             "UNK",
             "USD",
@@ -61,13 +63,13 @@ class MsotEventsResource(Resource):
             "INR",
             "TRY",
         ]
-        | None = None,
-        event_id: str | None = None,
-        event_name: Literal["add_to_cart", "checkout", "lead", "signup"] | None = None,
-        event_timestamp: int | None = None,
-        total_event_touchpoints: int | None = None,
-        total_events: int | None = None,
-        value: float | None = None,
+        | UnsetType = UNSET,
+        event_id: str | UnsetType = UNSET,
+        event_name: Literal["add_to_cart", "checkout", "lead", "signup"] | UnsetType = UNSET,
+        event_timestamp: int | UnsetType = UNSET,
+        total_event_touchpoints: int | UnsetType = UNSET,
+        total_events: int | UnsetType = UNSET,
+        value: float | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Send Measurement Source Of Truth (MSOT) attributed conversion events

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -49,7 +51,7 @@ class OauthResource(Resource):
         self,
         *,
         body: OauthAccessTokenRequest | Mapping[str, Any] | None = None,
-        grant_type: Literal["authorization_code", "refresh_token", "client_credentials"] | None = None,
+        grant_type: Literal["authorization_code", "refresh_token", "client_credentials"] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> OauthAccessTokenResponse:
         """Generate OAuth access token
@@ -81,8 +83,8 @@ class OauthResource(Resource):
         self,
         *,
         body: TokenRevocationRequest | Mapping[str, Any] | None = None,
-        token: str | None = None,
-        token_type_hint: Literal["access_token", "refresh_token"] | None = None,
+        token: str | UnsetType = UNSET,
+        token_type_hint: Literal["access_token", "refresh_token"] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Revoke a token

@@ -8,6 +8,8 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -18,13 +20,7 @@ from ..models import (
     Pin,
     PinAnalyticsResponse,
     PinCreate,
-    PinMediaSource,
-    PinMediaSourceImageBase64,
-    PinMediaSourceImageURL,
-    PinMediaSourceImagesBase64,
-    PinMediaSourceImagesURL,
-    PinMediaSourcePinURL,
-    PinMediaSourceVideoID,
+    PinMediaSourceInput,
     PinUpdate,
     PinsSaveRequest,
 )
@@ -39,14 +35,16 @@ class PinsResource(Resource):
     def list(
         self,
         *,
-        pin_filter: Literal["exclude_native", "exclude_repins", "has_been_promoted"] | None = None,
-        pin_metrics: bool | None = None,
-        include_protected_pins: bool | None = None,
-        pin_type: Literal["PRIVATE"] | None = None,
-        creative_types: Sequence[CreativeType] | None = None,
-        ad_account_id: str | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        pin_filter: Literal["exclude_native", "exclude_repins", "has_been_promoted"]
+        | None
+        | UnsetType = UNSET,
+        pin_metrics: bool | None | UnsetType = UNSET,
+        include_protected_pins: bool | None | UnsetType = UNSET,
+        pin_type: Literal["PRIVATE"] | None | UnsetType = UNSET,
+        creative_types: Sequence[CreativeType] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Pin]:
         """List Pins
@@ -95,26 +93,19 @@ class PinsResource(Resource):
     async def create(
         self,
         *,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: PinCreate | Mapping[str, Any] | None = None,
-        alt_text: str | None = None,
-        board_id: str | None = None,
-        board_section_id: str | None = None,
-        description: str | None = None,
-        dominant_color: str | None = None,
-        link: str | None = None,
-        media_source: PinMediaSourceImageBase64
-        | PinMediaSourceImageURL
-        | PinMediaSourceVideoID
-        | PinMediaSourceImagesBase64
-        | PinMediaSourceImagesURL
-        | PinMediaSourcePinURL
-        | PinMediaSource
-        | Mapping[str, Any]
-        | None = None,
-        parent_pin_id: str | None = None,
-        sponsor_id: str | None = None,
-        title: str | None = None,
+        alt_text: str | None | UnsetType = UNSET,
+        board_id: str | UnsetType = UNSET,
+        board_section_id: str | None | UnsetType = UNSET,
+        description: str | None | UnsetType = UNSET,
+        dominant_color: str | None | UnsetType = UNSET,
+        link: str | None | UnsetType = UNSET,
+        media_source: PinMediaSourceInput | Mapping[str, Any] | UnsetType = UNSET,
+        parent_pin_id: str | None | UnsetType = UNSET,
+        sponsor_id: str | None | UnsetType = UNSET,
+        title: str | None | UnsetType = UNSET,
+        is_removable: bool | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Pin:
         """Create Pin
@@ -147,6 +138,8 @@ class PinsResource(Resource):
             parent_pin_id: The source pin id if this pin was saved from another pin.
             sponsor_id: The sponsor account id to request paid partnership from.
             title: the body's ``title`` field
+            is_removable: Whether the Pin is ad-only: set to true, it needs no board (it goes to the Ad-only
+                Pins board).
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
@@ -167,6 +160,7 @@ class PinsResource(Resource):
                     "parent_pin_id": parent_pin_id,
                     "sponsor_id": sponsor_id,
                     "title": title,
+                    "is_removable": is_removable,
                 },
             ),
             options=options,
@@ -176,8 +170,8 @@ class PinsResource(Resource):
         self,
         *,
         pin_id: str,
-        ad_account_id: str | None = None,
-        pin_metrics: bool | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        pin_metrics: bool | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Pin:
         """Get Pin
@@ -212,15 +206,15 @@ class PinsResource(Resource):
         self,
         *,
         pin_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: PinUpdate | Mapping[str, Any] | None = None,
-        alt_text: str | None = None,
-        board_id: str | None = None,
-        board_section_id: str | None = None,
-        carousel_slots: Sequence[CarouselSlot | Mapping[str, Any]] | None = None,
-        description: str | None = None,
-        link: str | None = None,
-        title: str | None = None,
+        alt_text: str | None | UnsetType = UNSET,
+        board_id: str | UnsetType = UNSET,
+        board_section_id: str | None | UnsetType = UNSET,
+        carousel_slots: Sequence[CarouselSlot | Mapping[str, Any]] | UnsetType = UNSET,
+        description: str | None | UnsetType = UNSET,
+        link: str | None | UnsetType = UNSET,
+        title: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Pin:
         """Update Pin
@@ -276,7 +270,7 @@ class PinsResource(Resource):
         self,
         *,
         pin_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Delete Pin
@@ -341,9 +335,9 @@ class PinsResource(Resource):
                 "TOTAL_REACTIONS",
             ]
         ],
-        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None = None,
-        split_field: Literal["NO_SPLIT", "APP_TYPE"] | None = None,
-        ad_account_id: str | None = None,
+        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None | UnsetType = UNSET,
+        split_field: Literal["NO_SPLIT", "APP_TYPE"] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> PinAnalyticsResponse:
         """Get Pin analytics
@@ -420,8 +414,8 @@ class PinsResource(Resource):
                 "TOTAL_REACTIONS",
             ]
         ],
-        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None = None,
-        ad_account_id: str | None = None,
+        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> BulkPinAnalyticsResponse:
         """Get multiple Pin analytics
@@ -466,10 +460,10 @@ class PinsResource(Resource):
         self,
         *,
         pin_id: str,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: PinsSaveRequest | Mapping[str, Any] | None = None,
-        board_id: str | None = None,
-        board_section_id: str | None = None,
+        board_id: str | None | UnsetType = UNSET,
+        board_section_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Pin:
         """Save Pin

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -35,7 +37,7 @@ class ProductCategoriesResource(Resource):
         self,
         *,
         region: ProductCategoryRegion,
-        interest: InterestsEnum | None = None,
+        interest: InterestsEnum | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductCategoriesTrendsFeaturedTopicsListResponse:
         """Get featured topics
@@ -63,8 +65,8 @@ class ProductCategoriesResource(Resource):
         *,
         product_categories: Sequence[ProductCategoryEnum],
         region: ProductCategoryRegion,
-        lookback_window: ProductCategoryDetailLookbackWindow | None = None,
-        engagement_type: ProductCategoriesEngagementType | None = None,
+        lookback_window: ProductCategoryDetailLookbackWindow | None | UnsetType = UNSET,
+        engagement_type: ProductCategoriesEngagementType | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductCategoriesTrendsProductCategoriesDetailsListResponse:
         """Get product category details
@@ -98,10 +100,10 @@ class ProductCategoriesResource(Resource):
         self,
         *,
         region: ProductCategoryRegion,
-        verticals: Sequence[VerticalProductCategory] | None = None,
-        ages: Sequence[AgeTrendsBucket] | None = None,
-        genders: Sequence[GenderBucket] | None = None,
-        engagement_type: ProductCategoriesEngagementType | None = None,
+        verticals: Sequence[VerticalProductCategory] | None | UnsetType = UNSET,
+        ages: Sequence[AgeTrendsBucket] | None | UnsetType = UNSET,
+        genders: Sequence[GenderBucket] | None | UnsetType = UNSET,
+        engagement_type: ProductCategoriesEngagementType | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductCategoriesTrendsProductCategoriesTrendingListResponse:
         """Get a list of growing Shopping Product Categories

@@ -8,6 +8,8 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -32,13 +34,14 @@ class ProductGroupPromotionsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        product_group_promotion_ids: Sequence[str] | None = None,
+        product_group_promotion_ids: Sequence[str] | None | UnsetType = UNSET,
         entity_statuses: Sequence[Literal["ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"]]
-        | None = None,
-        ad_group_id: str | None = None,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
+        | None
+        | UnsetType = UNSET,
+        ad_group_id: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[ProductGroupPromotion]:
         """Get product group promotions
@@ -85,8 +88,8 @@ class ProductGroupPromotionsResource(Resource):
         *,
         ad_account_id: str,
         body: ProductGroupPromotionCreateRequest | Mapping[str, Any] | None = None,
-        ad_group_id: str | None = None,
-        product_group_promotion: Sequence[ProductGroupPromotion | Mapping[str, Any]] | None = None,
+        ad_group_id: str | UnsetType = UNSET,
+        product_group_promotion: Sequence[ProductGroupPromotion | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductGroupPromotionResponse:
         """Create product group promotions
@@ -121,8 +124,8 @@ class ProductGroupPromotionsResource(Resource):
         *,
         ad_account_id: str,
         body: ProductGroupPromotionUpdateRequest | Mapping[str, Any] | None = None,
-        ad_group_id: str | None = None,
-        product_group_promotion: Sequence[ProductGroupPromotion | Mapping[str, Any]] | None = None,
+        ad_group_id: str | UnsetType = UNSET,
+        product_group_promotion: Sequence[ProductGroupPromotion | Mapping[str, Any]] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductGroupPromotionResponse:
         """Update product group promotions
@@ -362,11 +365,11 @@ class ProductGroupPromotionsResource(Resource):
             ]
         ],
         granularity: Granularity,
-        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None = None,
-        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None = None,
-        reporting_timezone: ReportingTimeZone | None = None,
+        click_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        engagement_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        view_window_days: Literal[0, 1, 7, 14, 30, 60] | None | UnsetType = UNSET,
+        conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] | None | UnsetType = UNSET,
+        reporting_timezone: ReportingTimeZone | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> ProductGroupAnalyticsResponse:
         """Get product group analytics

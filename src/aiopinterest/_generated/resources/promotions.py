@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -28,9 +30,9 @@ class PromotionsResource(Resource):
         self,
         *,
         ad_account_id: str,
-        page_size: int | None = None,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        bookmark: str | None = None,
+        page_size: int | None | UnsetType = UNSET,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[PromotionResponse]:
         """Get promotions

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, cast
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -47,7 +49,7 @@ class ResourcesResource(Resource):
     async def delivery_metrics_get(
         self,
         *,
-        report_type: Literal["SYNC", "ASYNC"] | None = None,
+        report_type: Literal["SYNC", "ASYNC"] | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> DeliveryMetricsResponse:
         """Get available metrics' definitions
@@ -155,10 +157,10 @@ class ResourcesResource(Resource):
             "AUDIENCE_INCLUDE",
             "AUDIENCE_EXCLUDE",
         ],
-        client_id: str | None = None,
-        oauth_signature: str | None = None,
-        timestamp: str | None = None,
-        ad_account_id: str | None = None,
+        client_id: str | None | UnsetType = UNSET,
+        oauth_signature: str | None | UnsetType = UNSET,
+        timestamp: str | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TargetingOptionResponse:
         """Get targeting options

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -25,10 +27,10 @@ class SearchResource(Resource):
     def user_boards_get(
         self,
         *,
-        ad_account_id: str | None = None,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        query: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        query: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Board]:
         """Search user's boards
@@ -66,8 +68,8 @@ class SearchResource(Resource):
         self,
         *,
         query: str,
-        ad_account_id: str | None = None,
-        bookmark: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Pin]:
         """Search user's Pins
@@ -100,9 +102,9 @@ class SearchResource(Resource):
         *,
         term: str,
         country_code: str,
-        bookmark: str | None = None,
-        locale: str | None = None,
-        limit: int | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        locale: str | None | UnsetType = UNSET,
+        limit: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[SummaryPin]:
         """Search pins by a given search term

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -31,11 +33,11 @@ class TargetingTemplateResource(Resource):
         self,
         *,
         ad_account_id: str,
-        order: Literal["ASCENDING", "DESCENDING"] | None = None,
-        include_sizing: bool | None = None,
-        search_query: str | None = None,
-        page_size: int | None = None,
-        bookmark: str | None = None,
+        order: Literal["ASCENDING", "DESCENDING"] | None | UnsetType = UNSET,
+        include_sizing: bool | None | UnsetType = UNSET,
+        search_query: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        bookmark: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[TargetingTemplateGetResponseData]:
         """List targeting templates
@@ -74,12 +76,12 @@ class TargetingTemplateResource(Resource):
         *,
         ad_account_id: str,
         body: TargetingTemplateCreate | Mapping[str, Any] | None = None,
-        auto_targeting_enabled: bool | None = None,
-        keywords: Sequence[TargetingTemplateKeyword | Mapping[str, Any]] | None = None,
-        name: str | None = None,
-        placement_group: PlacementGroupType | None = None,
-        targeting_attributes: TargetingSpec | Mapping[str, Any] | None = None,
-        tracking_urls: TrackingUrls | Mapping[str, Any] | None = None,
+        auto_targeting_enabled: bool | UnsetType = UNSET,
+        keywords: Sequence[TargetingTemplateKeyword | Mapping[str, Any]] | UnsetType = UNSET,
+        name: str | UnsetType = UNSET,
+        placement_group: PlacementGroupType | UnsetType = UNSET,
+        targeting_attributes: TargetingSpec | Mapping[str, Any] | UnsetType = UNSET,
+        tracking_urls: TrackingUrls | Mapping[str, Any] | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TargetingTemplateGetResponseData:
         """Create targeting templates
@@ -127,9 +129,9 @@ class TargetingTemplateResource(Resource):
         *,
         ad_account_id: str,
         body: TargetingTemplateUpdateRequest | Mapping[str, Any] | None = None,
-        id: str | None = None,
-        operation_type: Literal["REMOVE", "UPDATE"] | None = None,
-        targeting_attributes: TargetingSpec | Mapping[str, Any] | None = None,
+        id: str | UnsetType = UNSET,
+        operation_type: Literal["REMOVE", "UPDATE"] | UnsetType = UNSET,
+        targeting_attributes: TargetingSpec | Mapping[str, Any] | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> None:
         """Update targeting templates

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -50,7 +52,7 @@ class TermsResource(Resource):
         self,
         *,
         term: str,
-        limit: int | None = None,
+        limit: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TermsSuggestedResponse:
         """List suggested terms

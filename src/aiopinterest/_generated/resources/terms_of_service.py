@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -24,8 +26,8 @@ class TermsOfServiceResource(Resource):
         self,
         *,
         ad_account_id: str,
-        include_html: bool | None = None,
-        tos_type: str | None = None,
+        include_html: bool | None | UnsetType = UNSET,
+        tos_type: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TermsOfService:
         """Get terms of service

@@ -8,6 +8,8 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import UNSET, UnsetType
+
 from ..._options import RequestOptions
 from ..._resource import Resource
 from .. import operations as ops
@@ -37,7 +39,7 @@ class UserAccountResource(Resource):
     async def get(
         self,
         *,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> Account:
         """Get user account
@@ -66,7 +68,7 @@ class UserAccountResource(Resource):
         *,
         start_date: datetime.date | str,
         end_date: datetime.date | str,
-        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | None = None,
+        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | None | UnsetType = UNSET,
         pin_format: Literal[
             "ALL",
             "ORGANIC_IMAGE",
@@ -77,10 +79,11 @@ class UserAccountResource(Resource):
             "ADS_VIDEO",
             "ADS_IDEA",
         ]
-        | None = None,
-        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None = None,
-        content_type: Literal["ALL", "PAID", "ORGANIC"] | None = None,
-        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | None = None,
+        | None
+        | UnsetType = UNSET,
+        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None | UnsetType = UNSET,
+        content_type: Literal["ALL", "PAID", "ORGANIC"] | None | UnsetType = UNSET,
+        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | None | UnsetType = UNSET,
         metric_types: Sequence[
             Literal[
                 "ENGAGEMENT",
@@ -94,9 +97,12 @@ class UserAccountResource(Resource):
                 "SAVE_RATE",
             ]
         ]
-        | None = None,
-        split_field: Literal["NO_SPLIT", "APP_TYPE", "OWNED_CONTENT", "SOURCE", "PIN_FORMAT"] | None = None,
-        ad_account_id: str | None = None,
+        | None
+        | UnsetType = UNSET,
+        split_field: Literal["NO_SPLIT", "APP_TYPE", "OWNED_CONTENT", "SOURCE", "PIN_FORMAT"]
+        | None
+        | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AnalyticsResponse:
         """Get user account analytics
@@ -148,7 +154,7 @@ class UserAccountResource(Resource):
         start_date: datetime.date | str,
         end_date: datetime.date | str,
         sort_by: Literal["ENGAGEMENT", "IMPRESSION", "OUTBOUND_CLICK", "PIN_CLICK", "SAVE"],
-        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | None = None,
+        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | None | UnsetType = UNSET,
         pin_format: Literal[
             "ALL",
             "ORGANIC_IMAGE",
@@ -159,10 +165,11 @@ class UserAccountResource(Resource):
             "ADS_VIDEO",
             "ADS_IDEA",
         ]
-        | None = None,
-        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None = None,
-        content_type: Literal["ALL", "PAID", "ORGANIC"] | None = None,
-        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | None = None,
+        | None
+        | UnsetType = UNSET,
+        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None | UnsetType = UNSET,
+        content_type: Literal["ALL", "PAID", "ORGANIC"] | None | UnsetType = UNSET,
+        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | None | UnsetType = UNSET,
         metric_types: Sequence[
             Literal[
                 "ENGAGEMENT",
@@ -176,10 +183,11 @@ class UserAccountResource(Resource):
                 "SAVE_RATE",
             ]
         ]
-        | None = None,
-        num_of_pins: int | None = None,
-        created_in_last_n_days: Literal[30] | None = None,
-        ad_account_id: str | None = None,
+        | None
+        | UnsetType = UNSET,
+        num_of_pins: int | None | UnsetType = UNSET,
+        created_in_last_n_days: Literal[30] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TopPinsAnalyticsResponse:
         """Get user account top pins analytics
@@ -245,7 +253,7 @@ class UserAccountResource(Resource):
             "VIDEO_10S_VIEW",
             "VIDEO_START",
         ],
-        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | None = None,
+        from_claimed_content: Literal["OTHER", "CLAIMED", "BOTH"] | None | UnsetType = UNSET,
         pin_format: Literal[
             "ALL",
             "ORGANIC_IMAGE",
@@ -256,10 +264,11 @@ class UserAccountResource(Resource):
             "ADS_VIDEO",
             "ADS_IDEA",
         ]
-        | None = None,
-        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None = None,
-        content_type: Literal["ALL", "PAID", "ORGANIC"] | None = None,
-        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | None = None,
+        | None
+        | UnsetType = UNSET,
+        app_types: Literal["ALL", "MOBILE", "TABLET", "WEB"] | None | UnsetType = UNSET,
+        content_type: Literal["ALL", "PAID", "ORGANIC"] | None | UnsetType = UNSET,
+        source: Literal["ALL", "YOUR_PINS", "OTHER_PINS"] | None | UnsetType = UNSET,
         metric_types: Sequence[
             Literal[
                 "IMPRESSION",
@@ -273,10 +282,11 @@ class UserAccountResource(Resource):
                 "OUTBOUND_CLICK",
             ]
         ]
-        | None = None,
-        num_of_pins: int | None = None,
-        created_in_last_n_days: Literal[30] | None = None,
-        ad_account_id: str | None = None,
+        | None
+        | UnsetType = UNSET,
+        num_of_pins: int | None | UnsetType = UNSET,
+        created_in_last_n_days: Literal[30] | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> TopVideoPinsAnalyticsResponse:
         """Get user account top video pins analytics
@@ -349,8 +359,8 @@ class UserAccountResource(Resource):
     def followers_list(
         self,
         *,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserSummary]:
         """List followers
@@ -375,11 +385,11 @@ class UserAccountResource(Resource):
     def user_following_get(
         self,
         *,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        feed_type: UserFollowingFeedType | None = None,
-        explicit_following: bool | None = None,
-        ad_account_id: str | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        feed_type: UserFollowingFeedType | None | UnsetType = UNSET,
+        explicit_following: bool | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserSummary]:
         """List following
@@ -414,10 +424,10 @@ class UserAccountResource(Resource):
     def boards_user_follows_list(
         self,
         *,
-        bookmark: str | None = None,
-        page_size: int | None = None,
-        explicit_following: bool | None = None,
-        ad_account_id: str | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
+        explicit_following: bool | None | UnsetType = UNSET,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Board]:
         """List following boards
@@ -452,7 +462,7 @@ class UserAccountResource(Resource):
         *,
         username: str,
         body: FollowUserRequest | Mapping[str, Any] | None = None,
-        auto_follow: bool | None = None,
+        auto_follow: bool | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> UserSummary:
         """Follow user
@@ -481,8 +491,8 @@ class UserAccountResource(Resource):
     def user_websites_get(
         self,
         *,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[UserWebsiteSummary]:
         """Get user websites
@@ -507,10 +517,10 @@ class UserAccountResource(Resource):
     async def verify_website_update(
         self,
         *,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         body: UserWebsiteVerifyRequest | Mapping[str, Any] | None = None,
-        verification_method: Literal["FILENAME", "METATAG", "DNSTXT"] | None = None,
-        website: str | None = None,
+        verification_method: Literal["FILENAME", "METATAG", "DNSTXT"] | UnsetType = UNSET,
+        website: str | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> UserWebsiteSummary:
         """Verify website
@@ -566,7 +576,7 @@ class UserAccountResource(Resource):
     async def website_verification_get(
         self,
         *,
-        ad_account_id: str | None = None,
+        ad_account_id: str | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> UserWebsiteVerificationCode:
         """Get user verification code for website claiming
@@ -591,8 +601,8 @@ class UserAccountResource(Resource):
         self,
         *,
         username: str,
-        bookmark: str | None = None,
-        page_size: int | None = None,
+        bookmark: str | None | UnsetType = UNSET,
+        page_size: int | None | UnsetType = UNSET,
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[Interest]:
         """List following interests
