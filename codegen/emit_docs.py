@@ -242,6 +242,17 @@ def model_section(name: str, types: TypeText) -> list[str]:
     return lines
 
 
+def input_alias_section(plan: ModelPlan, name: str, alias: str, types: TypeText) -> list[str]:
+    """A union's request-side alias: what a request body may give for it."""
+    variants = ", ".join(types.of({"$ref": variant}) for variant in plan.variants(name))
+    return [
+        f"### `{alias}`",
+        "",
+        f"In a request, where the spec says {types.of({'$ref': name})}: any one of {variants}.",
+        "",
+    ]
+
+
 def _field_table(name: str, types: TypeText) -> list[str]:
     fields = types.plan.fields(name)
     if not fields:
@@ -263,21 +274,27 @@ def _field_table(name: str, types: TypeText) -> list[str]:
 
 def model_pages(plan: ModelPlan, version: str) -> dict[str, str]:
     """One page per initial: every model whose Python name starts with it, in alphabetical order."""
-    by_letter: dict[str, list[str]] = defaultdict(list)
-    for name in sorted(plan.table.nodes, key=lambda n: plan.names[n]):
-        by_letter[letter(plan.names[name])].append(name)
     types = TypeText(plan, "")
+    entries = [(plan.names[name], model_section(name, types)) for name in plan.table.nodes]
+    entries += [
+        (alias, input_alias_section(plan, name, alias, types))
+        for name, alias in plan.annotator.inputs.items()
+    ]
+    by_letter: dict[str, list[list[str]]] = defaultdict(list)
+    for python, section in sorted(entries):
+        by_letter[letter(python)].append(section)
     pages = {}
-    for initial, names in sorted(by_letter.items()):
+    for initial, sections in sorted(by_letter.items()):
         lines = [f"# Models: {initial}", "", *header(version)]
         lines += [
             "Importable from `aiopinterest.models`. *required* is what the spec says; in a response, a field the "
-            "server leaves out decodes as `None` all the same.",
+            "server leaves out decodes all the same: as `None` where the type allows it, else as an empty value of its "
+            'type (see the README\'s "Calling any endpoint").',
             "[Index](../README.md#models)",
             "",
         ]
-        for name in names:
-            lines += model_section(name, types)
+        for section in sections:
+            lines += section
         pages[initial] = "\n".join(lines).rstrip("\n") + "\n"
     return pages
 
