@@ -12,7 +12,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 DEMO_EXTRAS := cli
 DEMO_REQUIREMENT := $(if $(DEMO_EXTRAS),.[$(DEMO_EXTRAS)],.)
 
-.PHONY: setup setup-demo generate check-generated docs check-docs lint typecheck test check demo bench bench-quick clean
+.PHONY: setup setup-demo redis-server generate check-generated docs check-docs lint typecheck test check demo bench bench-quick clean
 
 setup: $(DEV_STAMP)
 
@@ -29,6 +29,12 @@ $(DEV_STAMP): pyproject.toml $(DEMO_STAMP)
 	$(PIP) --upgrade pip
 	$(PIP) -e '.[dev]'
 	touch $@
+
+# tests/fleet runs a real Redis: Debian's redis-server, installed here when missing (CI runs as root).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+redis-server:
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server; }
 
 generate: setup
 	$(PY) -m codegen generate
@@ -52,7 +58,7 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
-test: setup
+test: setup redis-server
 	$(PY) -m pytest -q
 
 check: lint typecheck check-generated check-docs test

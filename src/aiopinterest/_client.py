@@ -21,7 +21,7 @@ from ._generated.namespaces import GeneratedNamespaces
 from ._operation import Operation
 from ._options import RawResponse, RequestOptions
 from ._request_builder import build_request
-from ._transport.auth import Authenticator, TokenRefreshCallback
+from ._transport.auth import Authenticator, TokenRefreshCallback, TokenStore
 from ._transport.clock import Clock, SystemClock
 from ._transport.governor import Governor, Priors
 from ._transport.hooks import Hooks, RequestHook, ResponseHook
@@ -79,6 +79,14 @@ class Client(GeneratedNamespaces):
         proxy: an HTTP(S) proxy URL for every request. With ``trust_env`` (default) ``HTTPS_PROXY``,
             ``HTTP_PROXY`` and ``NO_PROXY`` are honoured too.
         on_token_refresh: called with each :class:`OAuthToken` the client obtains, so the app can persist it.
+        continuous_refresh: send ``continuous_refresh=true`` when refreshing: apps created before 2025-09-25 need
+            it to get Pinterest's continuous refresh token (60 days, extended by every refresh).
+        refresh_token_expires_at: when the given refresh token expires (Unix seconds, as in :class:`OAuthToken`);
+            a renewal after that fails at once with :class:`~aiopinterest.errors.CredentialsError`.
+        redis_url: share the OAuth token with every process using this Redis for the same app and user (one
+            renewal for the fleet); default ``PINTEREST_REDIS_URL``. Needs ``aiopinterest[redis]``.
+        redis_key_prefix: the prefix (and Redis Cluster hash tag) of the keys; processes that share it share the
+            token. Default: derived from a hash of ``app_id`` and the refresh token.
         on_request, on_response: hooks run for every HTTP attempt (see ``client.hooks``).
         session: an ``aiohttp.ClientSession`` to use instead of the client's own; the client does not close it.
         clock: where the client reads time and sleeps (backoff, rate-limit waits); tests inject a fake one.
@@ -102,6 +110,10 @@ class Client(GeneratedNamespaces):
         proxy: str | None = None,
         trust_env: bool = True,
         on_token_refresh: TokenRefreshCallback | None = None,
+        continuous_refresh: bool = False,
+        refresh_token_expires_at: float | None = None,
+        redis_url: str | None = None,
+        redis_key_prefix: str | None = None,
         on_request: RequestHook | None = None,
         on_response: ResponseHook | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -117,14 +129,20 @@ class Client(GeneratedNamespaces):
         self._api_authority = api_root.raw_authority
         self._api_path = api_root.raw_path.rstrip("/")
         clock = clock or SystemClock()
+        app_id = app_id or _env("PINTEREST_APP_ID")
+        refresh_token = refresh_token or _env("PINTEREST_REFRESH_TOKEN")
+        redis_url = redis_url or _env("PINTEREST_REDIS_URL")
         self._auth = Authenticator(
             access_token=access_token or _env("PINTEREST_ACCESS_TOKEN"),
-            refresh_token=refresh_token or _env("PINTEREST_REFRESH_TOKEN"),
-            app_id=app_id or _env("PINTEREST_APP_ID"),
+            refresh_token=refresh_token,
+            app_id=app_id,
             app_secret=app_secret or _env("PINTEREST_APP_SECRET"),
             scopes=scopes,
             on_token_refresh=on_token_refresh,
             clock=clock,
+            continuous_refresh=continuous_refresh,
+            refresh_token_expires_at=refresh_token_expires_at,
+            store=_token_store(redis_url, redis_key_prefix, app_id, refresh_token, scopes, clock),
         )
         self._transport = Transport(
             base_url=api_root,
@@ -170,6 +188,7 @@ class Client(GeneratedNamespaces):
     async def close(self) -> None:
         """Close the client's HTTP session (a session passed in is left open). Safe to call twice."""
         await self._transport.close()
+        await self._auth.close()
 
     @property
     def metrics(self) -> Metrics:
@@ -406,6 +425,23 @@ class Client(GeneratedNamespaces):
 
 def _env(name: str) -> str | None:
     return os.environ.get(name) or None
+
+
+def _token_store(
+    url: str | None,
+    prefix: str | None,
+    app_id: str | None,
+    refresh_token: str | None,
+    scopes: Iterable[str] | None,
+    clock: Clock,
+) -> TokenStore | None:
+    """The Redis token store for ``url``; imported only when asked for, so that redis is an optional extra."""
+    if url is None:
+        return None
+    from ._fleet import RedisTokenStore, fleet_keys
+
+    keys = fleet_keys(prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes)
+    return RedisTokenStore(url, keys, clock=clock)
 
 
 def _extra_headers(headers: Mapping[str, str]) -> Mapping[str, str]:

@@ -8,6 +8,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "ConflictError",
     "ConnectError",
     "CredentialsError",
@@ -231,3 +232,11 @@ class ReportError(PinterestError):
         self.status = status
         self.token = token
         super().__init__(message)
+
+
+# Shared state (Redis) -------------------------------------------------------------------------------------------
+
+
+class ConfigurationError(PinterestError):
+    """The client's configuration cannot work: a shared store (``redis_url``) that cannot be reached, or an
+    optional dependency it needs that is not installed. The message never carries a password."""

@@ -40,6 +40,8 @@ class TokenServer:
     def __init__(self, server: ApiServer, *, valid: str = NEW_TOKEN, expires_in: int = 2_592_000) -> None:
         self.valid = valid
         self.expires_in = expires_in
+        #: When set, sent as refresh_token_expires_at: a refresh token with a hard end, as legacy ones had.
+        self.refresh_expires_at: float | None = None
         self.forms: list[dict[str, str]] = []
         server.route("POST", "/v5/oauth/token", self.token)
         server.route("GET", "/v5/items/{item_id}", self.item)
@@ -52,8 +54,12 @@ class TokenServer:
         form = dict(await request.post())
         self.forms.append({k: str(v) for k, v in form.items()})
         await anyio.sleep(0.01)  # let concurrent requests pile up behind the renewal
+        hard_end = (
+            {} if self.refresh_expires_at is None else {"refresh_token_expires_at": self.refresh_expires_at}
+        )
         return web.json_response(
             {
+                **hard_end,
                 "access_token": NEW_TOKEN,
                 "refresh_token": REFRESH_TOKEN,
                 "response_type": form["grant_type"],
@@ -348,3 +354,162 @@ async def test_no_secret_in_logs_reprs_errors_or_hook_events(
     for text in texts:
         for secret in SECRETS:
             assert secret not in text
+
+
+@pytest.fixture
+def renewing_client(make_client: MakeClient) -> MakeClient:
+    """``make_client`` for a client with no access token yet, and the app credentials to obtain one."""
+
+    async def make(**kwargs: object) -> Client:
+        credentials = {"app_id": APP_ID, "app_secret": APP_SECRET, "refresh_token": REFRESH_TOKEN}
+        return await make_client(**{"access_token": None, **credentials, **kwargs})
+
+    return make
+
+
+class HeldTokenServer(TokenServer):
+    """A TokenServer whose /oauth/token answers only once ``release`` is set."""
+
+    def __init__(self, server: ApiServer) -> None:
+        super().__init__(server)
+        self.arrived = anyio.Event()
+        self.release = anyio.Event()
+
+    async def token(self, request: web.Request) -> web.Response:
+        self.arrived.set()
+        await self.release.wait()
+        return await super().token(request)
+
+
+async def held_renewal(
+    server: ApiServer, renewing_client: MakeClient
+) -> tuple[HeldTokenServer, list[OAuthToken], Client]:
+    """A client about to renew against a token endpoint that answers on the test's word, and its refreshes."""
+    tokens = HeldTokenServer(server)
+    persisted: list[OAuthToken] = []
+    client = await renewing_client(on_token_refresh=persisted.append, max_concurrency=100)
+    return tokens, persisted, client
+
+
+async def test_cancelling_the_renewing_call_lets_every_waiter_succeed(
+    server: ApiServer, renewing_client: MakeClient
+) -> None:
+    tokens, persisted, client = await held_renewal(server, renewing_client)
+    results: list[Item] = []
+    renewer = anyio.CancelScope()
+
+    async def call(n: int) -> None:
+        results.append(await client._request(GET, Item, path={"item_id": str(n)}))
+
+    async def renewing_call() -> None:
+        with renewer:
+            await call(0)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(renewing_call)
+        with anyio.fail_after(5):
+            await tokens.arrived.wait()
+        for n in range(1, 51):
+            group.start_soon(call, n)
+        for _ in range(50):
+            await anyio.lowlevel.checkpoint()  # the 50 reach the renewal and wait on it
+        renewer.cancel()
+        tokens.release.set()
+
+    # The renewal runs in a task of its own: cancelling the call that started it does not stop it, so the one
+    # POST already sent completes and serves all 50 (a hand-over would have sent a second one).
+    assert renewer.cancelled_caught
+    assert sorted(int(item.id) for item in results) == list(range(1, 51))
+    assert len(tokens.forms) == 1
+    assert [token.access_token for token in persisted] == [NEW_TOKEN]
+
+
+async def test_a_renewal_whose_only_caller_was_cancelled_still_keeps_the_new_token(
+    server: ApiServer, renewing_client: MakeClient
+) -> None:
+    tokens, persisted, client = await held_renewal(server, renewing_client)
+
+    async def call() -> None:
+        await client._request(GET, Item, path={"item_id": "1"})
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            group.start_soon(call)
+            await tokens.arrived.wait()
+            group.cancel_scope.cancel()
+    tokens.release.set()
+
+    # The refresh token the server may have rotated in that response is not lost: the next call uses the result.
+    assert await client._request(GET, Item, path={"item_id": "2"}) == Item(id="2", title="ok")
+    assert len(tokens.forms) == 1 and len(persisted) == 1
+
+
+async def test_continuous_refresh_is_asked_for_when_enabled(
+    server: ApiServer, renewing_client: MakeClient
+) -> None:
+    tokens = TokenServer(server)
+    client = await renewing_client(
+        continuous_refresh=True,
+    )
+
+    await client._request(GET, Item, path={"item_id": "1"})
+
+    assert tokens.forms == [
+        {"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN, "continuous_refresh": "true"}
+    ]
+
+
+async def test_a_refresh_token_known_to_be_expired_fails_before_sending(
+    server: ApiServer, renewing_client: MakeClient, clock: FakeClock
+) -> None:
+    TokenServer(server)
+    client = await renewing_client(
+        refresh_token_expires_at=clock.time() - 1,
+    )
+
+    with pytest.raises(CredentialsError, match=r"refresh token expired at .* authorize the app again"):
+        await client._request(GET, Item, path={"item_id": "1"})
+    assert server.hits == {}
+
+
+async def test_the_refresh_token_expiry_from_the_token_response_is_kept_and_enforced(
+    server: ApiServer, renewing_client: MakeClient, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    tokens = TokenServer(server, expires_in=3600)
+    tokens.refresh_expires_at = (
+        clock.time() + 10 * 86_400
+    )  # a legacy refresh token: ten days left, not extended
+    persisted: list[OAuthToken] = []
+    client = await renewing_client(
+        on_token_refresh=persisted.append,
+    )
+    caplog.set_level(logging.WARNING, logger="aiopinterest")
+
+    await client._request(GET, Item, path={"item_id": "1"})
+    assert persisted[0].refresh_token_expires_at == tokens.refresh_expires_at
+    assert "refresh_token_expires_at" in repr(persisted[0]) and REFRESH_TOKEN not in repr(persisted[0])
+    assert caplog.text == ""
+
+    clock.now += 8 * 86_400
+    await client._request(GET, Item, path={"item_id": "2"})
+    assert "the refresh token expires in 2.0 days" in caplog.text
+
+    clock.now += 3 * 86_400
+    with pytest.raises(CredentialsError, match="refresh token expired"):
+        await client._request(GET, Item, path={"item_id": "3"})
+    assert len(tokens.forms) == 2 and "/v5/items/3" not in server.hits
+
+
+async def test_the_refresh_token_expiry_follows_refresh_token_expires_in(
+    server: ApiServer, renewing_client: MakeClient, clock: FakeClock
+) -> None:
+    TokenServer(server)  # refresh_token_expires_in: 5_184_000 (60 days, continuous refresh)
+    persisted: list[OAuthToken] = []
+    client = await renewing_client(
+        on_token_refresh=persisted.append,
+    )
+    issued = clock.time()
+
+    await client._request(GET, Item, path={"item_id": "1"})
+
+    assert persisted[0].refresh_token_expires_at == issued + 5_184_000

@@ -1,0 +1,10 @@
+"""State shared by a fleet of processes through Redis: the OAuth token, renewed once for all of them.
+
+Imported only when a client is given ``redis_url``; redis-py itself is imported on first use, so that
+``aiopinterest[redis]`` stays optional.
+"""
+
+from .keys import FleetKeys, fleet_keys
+from .tokens import RedisTokenStore
+
+__all__ = ["FleetKeys", "RedisTokenStore", "fleet_keys"]

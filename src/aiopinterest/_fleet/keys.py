@@ -1,0 +1,45 @@
+"""Key names: derived from the credentials without containing them, in one Redis Cluster slot per app and user."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_DEFAULT_NAMESPACE = "aiopinterest"
+
+
+@dataclass(frozen=True, slots=True)
+class FleetKeys:
+    """Every key the fleet uses for one app and user; they share a hash tag, so Lua scripts may touch them all."""
+
+    tag: str
+
+    @property
+    def token(self) -> str:
+        """The access token and its scopes (JSON); expires when the token does."""
+        return f"{{{self.tag}}}:token"
+
+    @property
+    def refresh(self) -> str:
+        """The latest refresh token and its expiry (JSON); expires when the refresh token does."""
+        return f"{{{self.tag}}}:refresh"
+
+    @property
+    def lock(self) -> str:
+        """Held (SET NX PX) by the one process renewing the token; expires if that process dies."""
+        return f"{{{self.tag}}}:token-lock"
+
+
+def fleet_keys(
+    prefix: str | None, *, app_id: str | None, refresh_token: str | None, scopes: Iterable[str] | None
+) -> FleetKeys:
+    """``prefix`` when given; else a hash of the app id and the refresh token (or of the scopes asked for with
+    client credentials), so that key names reveal nothing and the same credentials meet the same keys."""
+    if prefix is not None:
+        if not prefix or "{" in prefix or "}" in prefix:
+            raise ValueError(f"redis_key_prefix must be non-empty and without braces, got {prefix!r}")
+        return FleetKeys(prefix)
+    grant = refresh_token or "client_credentials:" + ",".join(sorted(scopes or ()))
+    digest = hashlib.sha256(f"{app_id or ''}\0{grant}".encode()).hexdigest()[:32]
+    return FleetKeys(f"{_DEFAULT_NAMESPACE}:{digest}")
