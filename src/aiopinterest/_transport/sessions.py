@@ -41,8 +41,8 @@ class Sessions:
         self._closed = False
         # Task -> calls it has in flight (more than one while a call renews the token through another call).
         self._calls: dict[Task, int] = {}
-        # Task -> its pending cancellations before close() cancelled it.
-        self._cancelled: dict[Task, int] = {}
+        # The tasks close() cancelled, whose calls are to raise ClientClosedError.
+        self._cancelled: set[Task] = set()
 
     @property
     def closed(self) -> bool:
@@ -78,8 +78,11 @@ class Sessions:
     def closed_the_call(self, task: Task) -> bool:
         """Whether the cancellation ending ``task``'s call came from :meth:`close`, and only from it: the
         cancellation is then taken back, and the call is to raise :class:`ClientClosedError` instead."""
-        cancelling = self._cancelled.pop(task, None)
-        return cancelling is not None and task.uncancel() <= cancelling
+        if task not in self._cancelled:
+            return False
+        self._cancelled.discard(task)
+        # uncancel() takes back our request; a count left means somebody else asked for one too.
+        return task.uncancel() == 0
 
     def closed_error(self) -> ClientClosedError:
         return ClientClosedError(_CLOSED)
@@ -90,9 +93,10 @@ class Sessions:
         self._loop = None
         me = asyncio.current_task()
         for task in self._calls:
-            # A call closing its own client (from a hook, say) fails at its next attempt instead.
-            if task is not me and task not in self._cancelled and not task.done():
-                self._cancelled[task] = task.cancelling()
+            # A call closing its own client (from a hook, say), or one already being cancelled by its caller, fails
+            # at its next attempt instead, with the session closed under it.
+            if task is not me and not task.done() and task.cancelling() == 0:
+                self._cancelled.add(task)
                 task.cancel()
         self._session = None
         keeper, self._keeper = self._keeper, None
