@@ -41,6 +41,20 @@ async def get_item(client: Client) -> Item:
     return await client._request(GET, Item, path={"item_id": "1"})
 
 
+def hang_requests(server: ApiServer, *, until_arrived: int) -> anyio.Event:
+    """Make the item route hang until the test ends; the event is set once ``until_arrived`` requests are in."""
+    arrived = anyio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        if len(server.requests) >= until_arrived:
+            arrived.set()
+        await server.stalled()
+        return await json_item(request)
+
+    server.route("GET", "/v5/items/{item_id}", hang)
+    return arrived
+
+
 async def test_a_closed_client_raises_client_closed_error_and_sends_nothing(
     server: ApiServer, make_client: MakeClient
 ) -> None:
@@ -58,15 +72,7 @@ async def test_a_closed_client_raises_client_closed_error_and_sends_nothing(
 async def test_close_fails_every_call_in_flight_promptly_and_retries_none(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    ten_arrived = anyio.Event()
-
-    async def hang(request: web.Request) -> web.Response:
-        if len(server.requests) == 10:
-            ten_arrived.set()
-        await server.stalled()
-        return await json_item(request)
-
-    server.route("GET", "/v5/items/{item_id}", hang)
+    ten_arrived = hang_requests(server, until_arrived=10)
     # Ten calls reach the server, ten wait for a concurrency slot.
     client = await make_client(max_concurrency=10)
     outcomes: list[BaseException | Item] = []
@@ -116,14 +122,7 @@ async def test_close_ends_a_call_waiting_to_retry(server: ApiServer, make_client
 async def test_a_callers_own_cancellation_still_cancels_after_close(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    arrived = anyio.Event()
-
-    async def hang(request: web.Request) -> web.Response:
-        arrived.set()
-        await server.stalled()
-        return await json_item(request)
-
-    server.route("GET", "/v5/items/{item_id}", hang)
+    arrived = hang_requests(server, until_arrived=1)
     client = await make_client()
 
     async def caller() -> None:
