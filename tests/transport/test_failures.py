@@ -119,6 +119,22 @@ async def test_close_ends_a_call_waiting_to_retry(server: ApiServer, make_client
     assert server.hits == {"/v5/items/1": 1}
 
 
+async def test_close_as_the_first_call_begins_still_closes_the_session(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    server.route("GET", "/v5/items/{item_id}", json_item)
+    client = await make_client()
+    call = asyncio.create_task(get_item(client))
+    await asyncio.sleep(0)  # the call has made the session, and the task that closes it has not run yet
+    session = client._transport._sessions.current
+    assert session is not None
+
+    await client.close()
+    with pytest.raises(ClientClosedError):
+        await call
+    assert session.closed
+
+
 async def test_a_callers_own_cancellation_still_cancels_after_close(
     server: ApiServer, make_client: MakeClient
 ) -> None:

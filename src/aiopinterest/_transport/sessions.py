@@ -98,16 +98,19 @@ class Sessions:
             if task is not me and not task.done() and task.cancelling() == 0:
                 self._cancelled.add(task)
                 task.cancel()
-        self._session = None
+        session, self._session = self._session, None
         keeper, self._keeper = self._keeper, None
-        if keeper is None or keeper.done():
-            return
-        if keeper.get_loop() is asyncio.get_running_loop():
+        if keeper is not None and not keeper.done():
+            if keeper.get_loop() is not asyncio.get_running_loop():
+                if not keeper.get_loop().is_closed():
+                    keeper.get_loop().call_soon_threadsafe(keeper.cancel)
+                return
             keeper.cancel()
-            # Its finally clause closes the session. wait(), not await: our own cancellation still goes through.
+            # wait(), not await: our own cancellation still goes through.
             await asyncio.wait([keeper])
-        elif not keeper.get_loop().is_closed():
-            keeper.get_loop().call_soon_threadsafe(keeper.cancel)
+        # Closed here too for a keeper cancelled before it ever ran (its finally clause then never runs).
+        if session is not None and not session.closed:
+            await session.close()
 
     def _move_to_running_loop(self) -> Task:
         """The first call on this loop: check the client is usable here, make or adopt its session."""
