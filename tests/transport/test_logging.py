@@ -16,7 +16,8 @@ from aiohttp import web
 from aiopinterest._client import Client
 from aiopinterest._logging import configure_from_environment
 from aiopinterest._options import RawResponse, RequestOptions
-from aiopinterest.errors import APIError, NotFoundError
+from aiopinterest._transport.retry import RetryPolicy
+from aiopinterest.errors import APIError, NotFoundError, ServerError
 
 from .conftest import ApiServer, Item, operation
 
@@ -148,3 +149,22 @@ async def test_the_debug_line_of_a_response_names_its_request_id(
         await client._request(GET, Item, path={"item_id": "1"})
     [record] = [r for r in caplog.records if "-> 404" in r.getMessage()]
     assert record.getMessage().endswith("(attempt 1, category cat_a, x-pinterest-rid 8f3a2c1d)")
+
+
+async def test_the_retry_and_give_up_lines_name_the_request_id(
+    server: ApiServer, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def unavailable(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"code": 1, "message": "later"}, status=503, headers={"x-pinterest-rid": "5e5e"}
+        )
+
+    server.route("GET", "/v5/items/{item_id}", unavailable)
+    client = await make_client(retry=RetryPolicy(max_attempts=2, jitter=lambda: 0.5))
+    caplog.set_level(logging.INFO, logger="aiopinterest")
+
+    with pytest.raises(ServerError):
+        await client._request(GET, Item, path={"item_id": "1"})
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "aiopinterest"]
+    assert [level for level, _ in lines] == ["INFO", "WARNING"]
+    assert all("category cat_a, x-pinterest-rid 5e5e)" in message for _, message in lines), lines

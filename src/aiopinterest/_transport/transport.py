@@ -630,7 +630,6 @@ class Transport:
             return
         if logger.isEnabledFor(logging.DEBUG):
             outcome = f"-> {status}" if status is not None else f"failed: {error}"
-            found = find_request_id(response.headers) if response is not None else None
             logger.debug(
                 "%s %s %s in %.1f ms (attempt %d, category %s%s)",
                 request.method,
@@ -639,7 +638,7 @@ class Transport:
                 elapsed * 1000,
                 call.attempt,
                 request.category,
-                f", {found[0]} {found[1]}" if found else "",
+                _request_id_note(response.headers if response is not None else _NO_HEADERS),
             )
         if event is not None:
             await self.hooks.emit_response(
@@ -695,22 +694,24 @@ class Transport:
         what = failure.status if failure.error is None else type(failure.error).__name__
         if delay is not None:
             logger.info(
-                "retrying %s %s after %s (attempt %d, category %s)%s",
+                "retrying %s %s after %s (attempt %d, category %s%s)%s",
                 request.method,
                 redact_url(request.url),
                 what,
                 call.attempt,
                 request.category,
+                _request_id_note(failure.headers),
                 "" if failure.status == 429 else f" in {delay:.3g} s",
             )
         elif call.policy.is_retryable(failure):
             logger.warning(
-                "giving up on %s %s after %s (attempt %d, category %s)",
+                "giving up on %s %s after %s (attempt %d, category %s%s)",
                 request.method,
                 redact_url(request.url),
                 what,
                 call.attempt,
                 request.category,
+                _request_id_note(failure.headers),
             )
         return delay
 
@@ -785,6 +786,12 @@ def api_error(method: str, response: RawResponse, *, attempts: int = 1, now: flo
     if isinstance(error, RateLimitError):
         error.retry_after = requested_wait(response.status, response.headers, now)
     return error
+
+
+def _request_id_note(headers: Mapping[str, str]) -> str:
+    """Pinterest's id of a response, for the end of a log line: ``", x-pinterest-rid 8f3a"``, or nothing."""
+    found = find_request_id(headers)
+    return f", {found[0]} {found[1]}" if found else ""
 
 
 def _copy_into(capture: RawResponse, response: RawResponse) -> None:
