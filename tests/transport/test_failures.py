@@ -119,6 +119,37 @@ async def test_close_ends_a_call_waiting_to_retry(server: ApiServer, make_client
     assert server.hits == {"/v5/items/1": 1}
 
 
+async def test_close_ends_calls_waiting_out_a_rate_limit(server: ApiServer, make_client: MakeClient) -> None:
+    async def limited(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"code": 8, "message": "slow down"}, status=429, headers={"Retry-After": "60"}
+        )
+
+    server.route("GET", "/v5/items/{item_id}", limited)
+    clock = FakeClock(auto_advance=False)
+    client = await make_client(clock=clock)
+    failures: list[BaseException] = []
+
+    async def call() -> None:
+        with pytest.raises(ClientClosedError) as caught:
+            await get_item(client)
+        failures.append(caught.value)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            group.start_soon(call)
+            group.start_soon(call)
+            with anyio.fail_after(2):
+                while not server.requests:  # the governor spaces the first sends: let its time pass
+                    await clock.advance(1.0)
+                while not any(seconds >= 59 for seconds in clock.sleeps):  # the 429's block of a minute
+                    await clock.advance(0.0)
+            sent = len(server.requests)
+            await client.close()
+    assert len(failures) == 2
+    assert len(server.requests) == sent  # nothing retried once closed
+
+
 async def test_close_as_the_first_call_begins_still_closes_the_session(
     server: ApiServer, make_client: MakeClient
 ) -> None:
