@@ -320,7 +320,16 @@ def threaded_server() -> Iterator[str]:
     loop = asyncio.new_event_loop()
     app = web.Application()
 
+    limited_once: list[web.Request] = []
+
+    async def limited_at_first(request: web.Request) -> web.Response:
+        limited_once.append(request)
+        if len(limited_once) == 1:
+            return web.json_response({"code": 8}, status=429, headers={"Retry-After": "30"})
+        return await json_item(request)
+
     app.router.add_get("/v5/items/{item_id}", json_item)
+    app.router.add_get("/v5/limited/{item_id}", limited_at_first)
     runner = web.AppRunner(app)
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -361,6 +370,30 @@ def test_a_client_works_across_successive_asyncio_runs(threaded_server: str) -> 
             await get_item(client)
 
     asyncio.run(close())
+
+
+def test_a_rate_limit_wait_cut_short_by_the_end_of_a_loop_does_not_stall_the_next_loop(
+    threaded_server: str,
+) -> None:
+    clock = FakeClock(auto_advance=False)
+    client = Client(TOKEN, base_url=threaded_server, clock=clock)
+    limited = operation("GET", path="/limited/{item_id}")
+
+    async def first_run() -> None:
+        call = asyncio.create_task(client._request(limited, Item, path={"item_id": "1"}))
+        with anyio.fail_after(5):
+            while not any(seconds >= 29 for seconds in clock.sleeps):  # blocked by the 429 for 30 s
+                await clock.advance(0.0)
+        assert not call.done()  # and the loop ends, cancelling it with the governor's wake-up
+
+    async def second_run() -> Item:
+        clock.auto_advance = True
+        with anyio.fail_after(5):
+            return await client._request(limited, Item, path={"item_id": "1"})
+
+    asyncio.run(first_run())
+    assert asyncio.run(second_run()) == Item(id="1", title="ok")
+    asyncio.run(client.close())
 
 
 def test_a_session_given_on_an_ended_loop_raises_client_closed_error(threaded_server: str) -> None:
