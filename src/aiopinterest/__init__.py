@@ -5,11 +5,17 @@ Importing the package is cheap: the client, the operation table and the models l
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_attributes
 
 __version__ = "0.1.0"
+
+if os.environ.get("PINTEREST_LOG"):  # the logging module is imported only when asked for
+    from ._logging import configure_from_environment
+
+    configure_from_environment()
 
 __all__ = [
     "OPERATIONS",

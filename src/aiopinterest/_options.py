@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from .errors import find_request_id
+
 if TYPE_CHECKING:
     # Only for annotations: the transport imports this module.
     from yarl import URL
@@ -20,7 +22,7 @@ class RawResponse(msgspec.Struct):
 
     >>> raw = RawResponse()
     >>> pin = await client.pins.get(pin_id="1", options=RequestOptions(capture=raw))
-    >>> raw.status, raw.headers["x-request-id"], len(raw.content)
+    >>> raw.status, raw.request_id, len(raw.content)
     """
 
     status: int = 0
@@ -42,6 +44,12 @@ class RawResponse(msgspec.Struct):
     @url.setter
     def url(self, value: str) -> None:
         self._url = value
+
+    @property
+    def request_id(self) -> str | None:
+        """Pinterest's id for this response (``x-pinterest-rid``, else ``x-request-id``), to quote to its support."""
+        found = find_request_id(self.headers)
+        return found[1] if found else None
 
     def __repr__(self) -> str:
         return f"RawResponse(status={self.status}, url={self.url!r}, content=<{len(self.content)} bytes>)"

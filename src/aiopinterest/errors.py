@@ -8,6 +8,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
@@ -30,6 +31,25 @@ __all__ = [
 ]
 
 _SNIPPET = 200
+#: Where Pinterest names a response for its support: ``x-pinterest-rid``; ``x-request-id`` from proxies and the
+#: simulator.
+REQUEST_ID_HEADERS = ("x-pinterest-rid", "x-request-id")
+
+
+def find_request_id(headers: Mapping[str, str]) -> tuple[str, str] | None:
+    """The request id of a response and the header it came from, if it carries one.
+
+    Response headers are case-insensitive (aiohttp's ``CIMultiDictProxy``); a plain dict is searched by case too.
+    """
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return name, value
+    if isinstance(headers, dict):
+        for key, value in headers.items():
+            if key.lower() in REQUEST_ID_HEADERS and value:
+                return key.lower(), value
+    return None
 
 
 class PinterestError(Exception):
@@ -72,6 +92,14 @@ class MissingScopeError(PinterestError):
         )
 
 
+class ClientClosedError(PinterestError, RuntimeError):
+    """The client cannot send any more: it was closed (``client.close()``, or the end of ``async with``), or the
+    ``aiohttp.ClientSession`` given as ``session=`` is closed or belongs to an event loop that has ended.
+
+    Calls in flight when the client is closed fail with it too, promptly and without retrying.
+    """
+
+
 class CredentialsError(PinterestError):
     """The client has no way to authenticate: no access token, and no app credentials to obtain one."""
 
@@ -107,8 +135,9 @@ class RequestTimeoutError(TransportError, TimeoutError):
 class APIError(PinterestError):
     """The API answered with an error status.
 
-    ``code`` and ``message`` come from Pinterest's error body when there is one; ``request_id`` is the
-    ``x-request-id`` header. ``url`` never carries secrets. ``attempts`` counts every try, retries included.
+    ``code`` and ``message`` come from Pinterest's error body when there is one; ``request_id`` is Pinterest's id
+    for the response (the ``x-pinterest-rid`` header, else ``x-request-id``), the one its support asks for.
+    ``url`` never carries secrets. ``attempts`` counts every try, retries included.
     """
 
     def __init__(
@@ -130,7 +159,9 @@ class APIError(PinterestError):
         self.body = body
         self.code = code
         self.message = message
-        self.request_id = headers.get("x-request-id") or headers.get("X-Request-Id")
+        found = find_request_id(headers)
+        self.request_id: str | None = found[1] if found else None
+        self._request_id_header = found[0] if found else None
         self.attempts = attempts
         super().__init__(self._describe())
 
@@ -143,7 +174,7 @@ class APIError(PinterestError):
         if self.code is not None:
             parts.append(f"code {self.code}")
         if self.request_id:
-            parts.append(f"x-request-id {self.request_id}")
+            parts.append(f"{self._request_id_header} {self.request_id}")
         if self.attempts > 1:
             parts.append(f"after {self.attempts} attempts")
         return "; ".join(parts)

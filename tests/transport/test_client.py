@@ -409,7 +409,7 @@ async def test_cancellation_mid_request_leaves_nothing_behind(
 
     transport = client._transport
     assert transport._slots.value == 2  # the slot was given back
-    session = transport._session
+    session = transport._sessions.current
     assert session is not None and session.connector is not None
     assert sum(len(c) for c in session.connector._conns.values()) == 0  # the connection was not pooled
     assert not session.connector._acquired  # nor left checked out
@@ -417,6 +417,7 @@ async def test_cancellation_mid_request_leaves_nothing_behind(
         task
         for task in asyncio.all_tasks() - tasks_before
         if not task.get_coro().__qualname__.startswith("RequestHandler.")  # type: ignore[union-attr]
+        and task is not transport._sessions._keeper  # the client's own, one per event loop
     }
     assert client_tasks == set()
     request = server.requests[0]
@@ -454,7 +455,7 @@ async def test_lifecycle(server: ApiServer, clock: FakeClock) -> None:
 async def test_unused_client_opens_nothing() -> None:
     client = Client("token")
     await client.close()
-    assert client._transport._session is None
+    assert client._transport._sessions.current is None
 
 
 async def test_proxy_option(

@@ -286,7 +286,8 @@ class Governor:
 
     def _wake_in(self, category: str, lane: _Lane, now: float, delay: float) -> None:
         due = now + delay
-        if lane.timer is not None:
+        # A timer that is done did not fire: its event loop ended first (a client used in successive asyncio.run()).
+        if lane.timer is not None and not lane.timer.done():
             if lane.timer_due <= due:
                 return  # an earlier wake-up looks again anyway
             lane.timer.cancel()

@@ -12,8 +12,8 @@ import aiohttp
 from yarl import URL
 
 from .._options import RawResponse
-from ..errors import ConnectError, RequestTimeoutError, TransportError
-from .redact import redact_url
+from ..errors import ClientClosedError, ConnectError, RequestTimeoutError, TransportError
+from .redact import redact_exception_chain, redact_url
 
 #: A request body: bytes, or a function returning a fresh aiohttp payload for every attempt (an aiohttp
 #: ``FormData`` or ``MultipartWriter`` cannot be sent twice, and a retry must resend the body).
@@ -108,6 +108,16 @@ def create_session(*, connections: int) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector, trust_env=False, raise_for_status=False)
 
 
+def session_unusable(session: aiohttp.ClientSession) -> str | None:
+    """Why ``session`` can send nothing more, if it cannot: closed, or bound to an event loop that has ended."""
+    if session.closed:
+        return "the aiohttp session is closed"
+    # ClientSession.loop is deprecated (a warning per read); _loop is what it returns.
+    if session._loop.is_closed():
+        return "the aiohttp session belongs to an event loop that has ended"
+    return None
+
+
 @overload
 async def exchange(
     session: aiohttp.ClientSession,
@@ -179,6 +189,12 @@ async def exchange(
             )
         except (aiohttp.ClientError, TimeoutError) as error:
             failure = _failure(error, method, url)
+        except RuntimeError:
+            # aiohttp's "Session is closed" (or "Event loop is closed" under it): no request can be sent.
+            unusable = session_unusable(session)
+            if unusable is None:
+                raise
+            raise ClientClosedError(unusable) from None
         else:
             status = response.status
             response_headers = response.headers
@@ -241,6 +257,7 @@ def _failure(error: aiohttp.ClientError | TimeoutError, method: str, url: URL) -
     body_failure = _body_failure(error)
     if body_failure is not None:
         return body_failure
+    redact_exception_chain(error, url)  # kept as the cause: with no credential in it
     transport_error: TransportError
     if isinstance(error, aiohttp.ClientSSLError):
         # Certificate and TLS failures are not transient: no "provably unsent, retry" treatment.

@@ -25,7 +25,14 @@ import msgspec
 from yarl import URL
 
 from .._options import RawResponse
-from ..errors import APIError, RateLimitError, RequestTimeoutError, TransportError, error_class_for
+from ..errors import (
+    APIError,
+    RateLimitError,
+    RequestTimeoutError,
+    TransportError,
+    error_class_for,
+    find_request_id,
+)
 from .auth import Authenticator
 from .categories import ByCategory
 from .clock import Clock
@@ -33,10 +40,11 @@ from .deadlines import AttemptDeadlines
 from .governor import Governor, Permit
 from .headers import requested_wait
 from .hooks import CallEvent, Hooks, RequestEvent, ResponseEvent
-from .http import Body, ProxySelector, Timeout, create_session, exchange
+from .http import Body, ProxySelector, Timeout, exchange
 from .metrics import CategoryMetrics, Metrics
 from .redact import redact_url
 from .retry import Failure, RetryPolicy
+from .sessions import Sessions
 
 logger = logging.getLogger("aiopinterest")
 T = TypeVar("T")
@@ -182,6 +190,8 @@ class _Call(msgspec.Struct):
 
     request: OutgoingRequest
     session: aiohttp.ClientSession
+    # The task the call runs in, for close() to end it (see sessions.py).
+    task: asyncio.Task[object]
     deadline: _Deadline
     policy: RetryPolicy
     counters: CategoryMetrics
@@ -233,9 +243,9 @@ class Transport:
         proxies = ProxySelector(proxy, trust_env=trust_env)
         # None when no request can use a proxy: no selector call per request.
         self._proxies = proxies if proxies.configured else None
-        self._session = session
         self._owns_session = session is None
-        self._closed = False
+        # Headroom above max_concurrency: token renewals run outside the concurrency slots.
+        self._sessions = Sessions(given=session, connections=max_concurrency + 4)
         self._max_concurrency = max_concurrency
         self._slots = anyio.Semaphore(max_concurrency)
         self._deadlines = AttemptDeadlines()
@@ -245,16 +255,14 @@ class Transport:
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._sessions.closed
 
     async def close(self) -> None:
-        """Close the session if the client created it; a session passed in by the caller stays open."""
-        self._closed = True
+        """Fail the calls in flight with ClientClosedError; close the session if the client created it (a session
+        passed in by the caller stays open)."""
         self._deadlines.close()
         self._governor.close()
-        session, self._session = self._session, None
-        if session is not None and self._owns_session:
-            await session.close()
+        await self._sessions.close()
 
     @overload
     async def send(
@@ -318,26 +326,33 @@ class Transport:
                 ),
             )
         call = self._begin(request, timeout, retry)
-        while True:
-            call.attempt += 1
-            token = None
-            if request.authenticated:
-                token = self._auth.fresh_token() or await call.deadline.bound(self._auth.bearer())
-            permit = self._admit_now(request) or await self._admit(call)
-            outcome = await self._attempt(call, token, permit, stream)
-            if isinstance(outcome, StreamedResponse):
-                return outcome
-            if not isinstance(outcome, TransportError) and outcome.status < 400:
-                if capture is not None:
-                    _copy_into(capture, outcome)
-                return outcome
-            if await self._renewed_after_401(call, token, outcome):
-                continue
-            failure = self._failure(call, outcome)
-            delay = self._retry_delay(call, failure)
-            if delay is None:
-                return self._give_up(call, outcome, capture, raise_for_status)
-            await self._pause_before_retry(call, failure, delay)
+        try:
+            while True:
+                call.attempt += 1
+                token = None
+                if request.authenticated:
+                    token = self._auth.fresh_token() or await call.deadline.bound(self._auth.bearer())
+                permit = self._admit_now(request) or await self._admit(call)
+                outcome = await self._attempt(call, token, permit, stream)
+                if isinstance(outcome, StreamedResponse):
+                    return outcome
+                if not isinstance(outcome, TransportError) and outcome.status < 400:
+                    if capture is not None:
+                        _copy_into(capture, outcome)
+                    return outcome
+                if await self._renewed_after_401(call, token, outcome):
+                    continue
+                failure = self._failure(call, outcome)
+                delay = self._retry_delay(call, failure)
+                if delay is None:
+                    return self._give_up(call, outcome, capture, raise_for_status)
+                await self._pause_before_retry(call, failure, delay)
+        except asyncio.CancelledError:
+            if self._sessions.closed_the_call(call.task):
+                raise self._sessions.closed_error() from None
+            raise
+        finally:
+            self._sessions.end(call.task)
 
     @asynccontextmanager
     async def stream(
@@ -383,13 +398,6 @@ class Transport:
             raise ValueError(
                 f"refusing to send the access token to {request.url.origin()}, not the API origin"
             )
-        session = self._session
-        if session is None:  # not made yet, or closed (close() lets go of it)
-            if self._closed:
-                raise RuntimeError("this aiopinterest Client is closed")
-            # Created on first use, inside the event loop, so an unused client holds nothing open.
-            # Headroom above max_concurrency: token renewals run outside the concurrency slots.
-            session = self._session = create_session(connections=self._max_concurrency + 4)
         if timeout is None:
             timeouts = self.timeout
         elif isinstance(timeout, Timeout):
@@ -399,7 +407,12 @@ class Transport:
         total = timeouts.total
         deadline = _Deadline(timeouts, request, math.inf if total is None else time.monotonic() + total)
         counters = self._counters[request.category]
-        return _Call(request, session, deadline, retry or self.retry, counters, self._governor.arrival())
+        # Last: from here on the call is in flight, until send() ends it. The session is made on first use, inside
+        # the event loop, so an unused client holds nothing open.
+        session, task = self._sessions.begin()
+        return _Call(
+            request, session, task, deadline, retry or self.retry, counters, self._governor.arrival()
+        )
 
     def _admit_now(self, request: OutgoingRequest) -> Permit | None:
         """A free slot and the governor's leave at once (the common case, without the coroutine and event-loop
@@ -618,13 +631,14 @@ class Transport:
         if logger.isEnabledFor(logging.DEBUG):
             outcome = f"-> {status}" if status is not None else f"failed: {error}"
             logger.debug(
-                "%s %s %s in %.1f ms (attempt %d, category %s)",
+                "%s %s %s in %.1f ms (attempt %d, category %s%s)",
                 request.method,
                 redact_url(request.url),
                 outcome,
                 elapsed * 1000,
                 call.attempt,
                 request.category,
+                _request_id_note(response.headers if response is not None else _NO_HEADERS),
             )
         if event is not None:
             await self.hooks.emit_response(
@@ -673,26 +687,31 @@ class Transport:
     def _retry_delay(self, call: _Call, failure: Failure) -> float | None:
         """The retry policy's answer, logged: INFO for a retry, WARNING for a retryable failure given up on."""
         delay = call.policy.next_delay(failure)
+        if delay is not None and delay >= call.deadline.remaining():
+            # The wait would run into the call's timeout: give up now, with the failure that made us wait.
+            delay = None
         request = call.request
         what = failure.status if failure.error is None else type(failure.error).__name__
         if delay is not None:
             logger.info(
-                "retrying %s %s after %s (attempt %d, category %s)%s",
+                "retrying %s %s after %s (attempt %d, category %s%s)%s",
                 request.method,
                 redact_url(request.url),
                 what,
                 call.attempt,
                 request.category,
+                _request_id_note(failure.headers),
                 "" if failure.status == 429 else f" in {delay:.3g} s",
             )
         elif call.policy.is_retryable(failure):
             logger.warning(
-                "giving up on %s %s after %s (attempt %d, category %s)",
+                "giving up on %s %s after %s (attempt %d, category %s%s)",
                 request.method,
                 redact_url(request.url),
                 what,
                 call.attempt,
                 request.category,
+                _request_id_note(failure.headers),
             )
         return delay
 
@@ -767,6 +786,12 @@ def api_error(method: str, response: RawResponse, *, attempts: int = 1, now: flo
     if isinstance(error, RateLimitError):
         error.retry_after = requested_wait(response.status, response.headers, now)
     return error
+
+
+def _request_id_note(headers: Mapping[str, str]) -> str:
+    """Pinterest's id of a response, for the end of a log line: ``", x-pinterest-rid 8f3a"``, or nothing."""
+    found = find_request_id(headers)
+    return f", {found[0]} {found[1]}" if found else ""
 
 
 def _copy_into(capture: RawResponse, response: RawResponse) -> None:

@@ -1,0 +1,156 @@
+"""The client's aiohttp session on the running event loop, and the calls in flight through it.
+
+An aiohttp session belongs to the event loop it was made on. A client made once and used in several
+``asyncio.run()`` calls therefore gets a session per loop: the session of a loop is closed as that loop shuts
+down (``asyncio.run`` cancels the tasks left, one of them ours), and the next loop makes its own.
+
+Closing the client ends every call in flight at once, with :class:`~aiopinterest.errors.ClientClosedError`:
+each call's task is cancelled, and the call turns that cancellation back into the error (taken back as
+``asyncio.timeout`` does it, so that a caller's own cancellation is never mistaken for ours, nor swallowed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+
+from ..errors import ClientClosedError
+from .http import create_session, session_unusable
+
+Task = asyncio.Task[Any]
+
+_CLOSED = "this aiopinterest Client is closed"
+
+
+class Sessions:
+    """The session to send with on the running loop, made on first use there; the calls using it."""
+
+    __slots__ = ("_calls", "_cancelled", "_closed", "_connections", "_given", "_keeper", "_loop", "_session")
+
+    def __init__(self, *, given: aiohttp.ClientSession | None, connections: int) -> None:
+        # A session passed in by the caller: used as it is, on its own loop, and never closed here.
+        self._given = given
+        self._connections = connections
+        self._session: aiohttp.ClientSession | None = None
+        # The loop of the current session; None until the first call, and again once the client is closed.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # The task that closes our session when its loop shuts down.
+        self._keeper: Task | None = None
+        self._closed = False
+        # Task -> calls it has in flight (more than one while a call renews the token through another call).
+        self._calls: dict[Task, int] = {}
+        # The tasks close() cancelled, whose calls are to raise ClientClosedError.
+        self._cancelled: set[Task] = set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def current(self) -> aiohttp.ClientSession | None:
+        """The session of the current loop, if one was made (for tests and diagnostics)."""
+        return self._given if self._given is not None else self._session
+
+    def begin(self) -> tuple[aiohttp.ClientSession, Task]:
+        """Enter a call: the session to send it with, and the call's task, to be given to :meth:`end`.
+
+        Raises :class:`ClientClosedError` once the client is closed, or when a session given to it is unusable.
+        """
+        loop = self._loop
+        # current_task(loop) is None when we run on another loop: no get_running_loop(), which costs a getpid()
+        # system call on CPython 3.11, on every call.
+        task = asyncio.current_task(loop) if loop is not None else None
+        if task is None:
+            task = self._move_to_running_loop()
+        session = self._given or self._session
+        assert session is not None  # set by _move_to_running_loop, for this loop
+        self._calls[task] = self._calls.get(task, 0) + 1
+        return session, task
+
+    def end(self, task: Task) -> None:
+        """Leave a call begun by :meth:`begin`, on every way out of it."""
+        depth = self._calls.pop(task, 0)
+        if depth > 1:
+            self._calls[task] = depth - 1
+
+    def closed_the_call(self, task: Task) -> bool:
+        """Whether the cancellation ending ``task``'s call came from :meth:`close`, and only from it: the
+        cancellation is then taken back, and the call is to raise :class:`ClientClosedError` instead."""
+        if task not in self._cancelled:
+            return False
+        self._cancelled.discard(task)
+        # uncancel() takes back our request; a count left means somebody else asked for one too.
+        return task.uncancel() == 0
+
+    def closed_error(self) -> ClientClosedError:
+        return ClientClosedError(_CLOSED)
+
+    async def close(self) -> None:
+        """Fail every call in flight with :class:`ClientClosedError`, and close our session. Safe to call twice."""
+        self._closed = True
+        self._loop = None
+        me = asyncio.current_task()
+        for task in self._calls:
+            # A call closing its own client (from a hook, say), or one already being cancelled by its caller, fails
+            # at its next attempt instead, with the session closed under it.
+            if task is not me and not task.done() and task.cancelling() == 0:
+                self._cancelled.add(task)
+                task.cancel()
+        session, self._session = self._session, None
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None and not keeper.done():
+            if keeper.get_loop() is not asyncio.get_running_loop():
+                if not keeper.get_loop().is_closed():
+                    keeper.get_loop().call_soon_threadsafe(keeper.cancel)
+                return
+            keeper.cancel()
+            # wait(), not await: our own cancellation still goes through.
+            await asyncio.wait([keeper])
+        # Closed here too for a keeper cancelled before it ever ran (its finally clause then never runs).
+        if session is not None and not session.closed:
+            await session.close()
+
+    def _move_to_running_loop(self) -> Task:
+        """The first call on this loop: check the client is usable here, make or adopt its session."""
+        if self._closed:
+            raise ClientClosedError(_CLOSED)
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)
+        if task is None:
+            raise RuntimeError("aiopinterest calls must run inside an asyncio task")
+        given = self._given
+        if given is not None:
+            problem = session_unusable(given)
+            if problem is None and given._loop is not loop:
+                problem = "the aiohttp session belongs to another event loop"
+            if problem is not None:
+                raise ClientClosedError(f"{problem}: this Client was given it as session=")
+        else:
+            self._retire_session()
+            # Headroom above max_concurrency: token renewals run outside the concurrency slots.
+            session = self._session = create_session(connections=self._connections)
+            self._keeper = loop.create_task(
+                self._close_when_loop_ends(session), name="aiopinterest: close the session as its loop ends"
+            )
+        self._loop = loop
+        return task
+
+    def _retire_session(self) -> None:
+        """Let go of the session of a previous loop, closing it there if that loop still runs somewhere."""
+        keeper, self._keeper = self._keeper, None
+        self._session = None
+        if keeper is not None and not keeper.done():
+            old_loop = keeper.get_loop()
+            if not old_loop.is_closed():
+                old_loop.call_soon_threadsafe(keeper.cancel)
+
+    async def _close_when_loop_ends(self, session: aiohttp.ClientSession) -> None:
+        try:
+            await asyncio.get_running_loop().create_future()  # only ever cancelled
+        finally:
+            if self._session is session:
+                self._session = None
+                self._loop = None
+            await session.close()

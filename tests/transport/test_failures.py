@@ -1,0 +1,412 @@
+"""Every failure is typed and carries no secret: a closed client, calls in flight at close(), unparseable
+responses, refused connections, and a client carried from one event loop to the next."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import socket
+import threading
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import aiohttp
+import anyio
+import pytest
+from aiohttp import web
+from yarl import URL
+
+from aiopinterest._client import Client
+from aiopinterest._transport.redact import redact_exception_chain
+from aiopinterest._transport.retry import RetryPolicy
+from aiopinterest.errors import (
+    ClientClosedError,
+    ConnectError,
+    PinterestError,
+    RateLimitError,
+    TransportError,
+)
+
+from .conftest import ApiServer, FakeClock, Item, json_item, operation
+
+MakeClient = Callable[..., Awaitable[Client]]
+GET = operation("GET")
+TOKEN = "secret-bearer-0123456789"
+APP_ID, APP_SECRET, REFRESH = "app-1", "app-secret-abcdef", "refresh-secret-98765"
+SECRETS = (TOKEN, APP_SECRET, REFRESH, base64.b64encode(f"{APP_ID}:{APP_SECRET}".encode()).decode())
+
+
+async def get_item(client: Client) -> Item:
+    return await client._request(GET, Item, path={"item_id": "1"})
+
+
+def hang_requests(server: ApiServer, *, until_arrived: int) -> anyio.Event:
+    """Make the item route hang until the test ends; the event is set once ``until_arrived`` requests are in."""
+    arrived = anyio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        if len(server.requests) >= until_arrived:
+            arrived.set()
+        await server.stalled()
+        return await json_item(request)
+
+    server.route("GET", "/v5/items/{item_id}", hang)
+    return arrived
+
+
+async def test_a_closed_client_raises_client_closed_error_and_sends_nothing(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    server.route("GET", "/v5/items/{item_id}", json_item)
+    client = await make_client()
+    await get_item(client)
+    await client.close()
+
+    with pytest.raises(ClientClosedError, match="Client is closed") as caught:
+        await get_item(client)
+    assert isinstance(caught.value, PinterestError)
+    assert server.hits == {"/v5/items/1": 1}
+
+
+async def test_close_fails_every_call_in_flight_promptly_and_retries_none(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    ten_arrived = hang_requests(server, until_arrived=10)
+    # Ten calls reach the server, ten wait for a concurrency slot.
+    client = await make_client(max_concurrency=10)
+    outcomes: list[BaseException | Item] = []
+
+    async def call() -> None:
+        try:
+            outcomes.append(await get_item(client))
+        except Exception as error:
+            outcomes.append(error)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            for _ in range(20):
+                group.start_soon(call)
+            await ten_arrived.wait()
+            await client.close()
+
+    assert len(outcomes) == 20
+    assert all(isinstance(outcome, ClientClosedError) for outcome in outcomes), outcomes
+    assert server.hits == {"/v5/items/1": 10}  # nothing retried, nothing sent after close()
+
+
+async def test_close_ends_a_call_waiting_to_retry(server: ApiServer, make_client: MakeClient) -> None:
+    async def unavailable(request: web.Request) -> web.Response:
+        return web.json_response({"code": 1, "message": "try later"}, status=503)
+
+    server.route("GET", "/v5/items/{item_id}", unavailable)
+    clock = FakeClock(auto_advance=False)
+    client = await make_client(clock=clock)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            failures: list[BaseException] = []
+
+            async def call() -> None:
+                with pytest.raises(ClientClosedError) as caught:
+                    await get_item(client)
+                failures.append(caught.value)
+
+            group.start_soon(call)
+            await clock.until_sleeping(1)  # the backoff after the first 503
+            await client.close()
+    assert len(failures) == 1
+    assert server.hits == {"/v5/items/1": 1}
+
+
+async def test_close_ends_calls_waiting_out_a_rate_limit(server: ApiServer, make_client: MakeClient) -> None:
+    async def limited(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"code": 8, "message": "slow down"}, status=429, headers={"Retry-After": "60"}
+        )
+
+    server.route("GET", "/v5/items/{item_id}", limited)
+    clock = FakeClock(auto_advance=False)
+    client = await make_client(clock=clock)
+    failures: list[BaseException] = []
+
+    async def call() -> None:
+        with pytest.raises(ClientClosedError) as caught:
+            await get_item(client)
+        failures.append(caught.value)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            group.start_soon(call)
+            group.start_soon(call)
+            with anyio.fail_after(2):
+                while not server.requests:  # the governor spaces the first sends: let its time pass
+                    await clock.advance(1.0)
+                while not any(seconds >= 59 for seconds in clock.sleeps):  # the 429's block of a minute
+                    await clock.advance(0.0)
+            sent = len(server.requests)
+            await client.close()
+    assert len(failures) == 2
+    assert len(server.requests) == sent  # nothing retried once closed
+
+
+async def test_close_as_the_first_call_begins_still_closes_the_session(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    server.route("GET", "/v5/items/{item_id}", json_item)
+    client = await make_client()
+    call = asyncio.create_task(get_item(client))
+    await asyncio.sleep(0)  # the call has made the session, and the task that closes it has not run yet
+    session = client._transport._sessions.current
+    assert session is not None
+
+    await client.close()
+    with pytest.raises(ClientClosedError):
+        await call
+    assert session.closed
+
+
+async def test_a_callers_own_cancellation_still_cancels_after_close(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    arrived = hang_requests(server, until_arrived=1)
+    client = await make_client()
+
+    async def caller() -> None:
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as group:
+                group.start_soon(get_item, client)
+                await arrived.wait()
+                scope.cancel()  # the caller gives up, then the client closes: the call must not become an error
+                await client.close()
+        assert scope.cancelled_caught
+
+    with anyio.fail_after(5):
+        await caller()
+
+
+async def test_a_session_closed_by_its_owner_raises_client_closed_error(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    server.route("GET", "/v5/items/{item_id}", json_item)
+    session = aiohttp.ClientSession()
+    client = await make_client(session=session)
+    assert await get_item(client) == Item(id="1", title="ok")
+    await session.close()
+
+    with pytest.raises(ClientClosedError, match="aiohttp session is closed"):
+        await get_item(client)
+
+
+@pytest.fixture
+async def garbled_server() -> AsyncIterator[str]:
+    """A server answering every request with a response aiohttp cannot parse; yields its base URL."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: twelve\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}/v5"
+    server.close()
+    await server.wait_closed()
+
+
+def every_text_of(error: BaseException) -> list[str]:
+    """What a user, a log or an error tracker may show of an exception: its text and repr, the whole
+    formatted traceback, and the repr of every exception in its cause and context chain."""
+    texts = [str(error), repr(error), "".join(traceback.format_exception(error))]
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        texts += [str(current), repr(current), repr(current.args), repr(vars(current))]
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return texts
+
+
+async def test_an_unparseable_response_raises_an_error_with_no_bearer_token(
+    garbled_server: str, clock: FakeClock
+) -> None:
+    async with Client(TOKEN, base_url=garbled_server, clock=clock) as client:
+        with pytest.raises(TransportError) as caught:
+            await get_item(client)
+
+    cause = caught.value.__cause__
+    assert isinstance(cause, aiohttp.ClientResponseError)  # the type is kept for those who look
+    assert "REDACTED" in repr(cause)
+    for text in every_text_of(caught.value):
+        assert TOKEN not in text
+
+
+async def test_an_unparseable_token_response_raises_an_error_with_no_app_secret(
+    garbled_server: str, clock: FakeClock
+) -> None:
+    async with Client(
+        base_url=garbled_server, app_id=APP_ID, app_secret=APP_SECRET, refresh_token=REFRESH, clock=clock
+    ) as client:
+        with pytest.raises(TransportError) as caught:
+            await get_item(client)
+
+    for text in every_text_of(caught.value):
+        for secret in SECRETS:
+            assert secret not in text
+
+
+def test_urls_with_signatures_are_redacted_in_aiohttp_messages() -> None:
+    url = URL("https://bucket.s3.amazonaws.com/report.csv?X-Amz-Signature=deadbeef&part=1")
+    error = aiohttp.ConnectionTimeoutError(f"Connection timeout to host {url}")
+
+    redact_exception_chain(error, url)
+
+    assert "deadbeef" not in str(error)
+    assert "X-Amz-Signature=REDACTED&part=1" in str(error)
+
+
+def refused_base_url() -> str:
+    """The base URL of a port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v5"
+
+
+async def test_a_refused_connection_retried_to_exhaustion_is_reported_as_a_connection_failure(
+    clock: FakeClock,
+) -> None:
+    async with Client(TOKEN, base_url=refused_base_url(), clock=clock) as client:
+        with pytest.raises(ConnectError, match=r"Cannot connect .* \(after 5 attempts\)") as caught:
+            await get_item(client)
+    assert caught.value.attempts == 5
+
+
+async def test_a_refused_connection_is_reported_as_such_when_the_next_retry_would_pass_the_timeout(
+    clock: FakeClock,
+) -> None:
+    # Backoff 0.25 s after the first attempt (the default policy with jitter 0.5): more than the call has left.
+    retry = RetryPolicy(jitter=lambda: 0.5)
+    async with Client(TOKEN, base_url=refused_base_url(), clock=clock, timeout=0.2, retry=retry) as client:
+        with pytest.raises(ConnectError, match="Cannot connect") as caught:
+            await get_item(client)
+    assert caught.value.attempts == 1
+    assert clock.sleeps == []  # no pointless wait before failing
+
+
+async def test_a_rate_limit_wait_longer_than_the_timeout_gives_up_at_once_with_the_429(
+    server: ApiServer, make_client: MakeClient, clock: FakeClock
+) -> None:
+    async def limited(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"code": 8, "message": "slow down"}, status=429, headers={"Retry-After": "60"}
+        )
+
+    server.route("GET", "/v5/items/{item_id}", limited)
+    client = await make_client(timeout=30)
+
+    with pytest.raises(RateLimitError) as caught:
+        await get_item(client)
+    assert (caught.value.retry_after, caught.value.attempts) == (60, 1)
+    assert server.hits == {"/v5/items/1": 1}
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[str]:
+    """An API server on a loop of its own thread, outliving the event loops of the test; yields its base URL."""
+    loop = asyncio.new_event_loop()
+    app = web.Application()
+
+    limited_once: list[web.Request] = []
+
+    async def limited_at_first(request: web.Request) -> web.Response:
+        limited_once.append(request)
+        if len(limited_once) == 1:
+            return web.json_response({"code": 8}, status=429, headers={"Retry-After": "30"})
+        return await json_item(request)
+
+    app.router.add_get("/v5/items/{item_id}", json_item)
+    app.router.add_get("/v5/limited/{item_id}", limited_at_first)
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = runner.addresses[0][1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}/v5"
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+    loop.close()
+
+
+def test_a_client_works_across_successive_asyncio_runs(threaded_server: str) -> None:
+    client = Client(TOKEN, base_url=threaded_server)
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def use() -> Item:
+        item = await get_item(client)
+        session = client._transport._sessions.current
+        assert session is not None
+        sessions.append(session)
+        return item
+
+    assert asyncio.run(use()) == Item(id="1", title="ok")
+    assert asyncio.run(use()) == Item(id="1", title="ok")
+
+    first, second = sessions
+    assert first is not second
+    assert first.closed  # closed as its loop ended: no unclosed-session warning
+    assert second.closed
+    gc.collect()  # with warnings as errors, a leaked session or socket would fail here
+
+    async def close() -> None:
+        await client.close()
+        with pytest.raises(ClientClosedError):
+            await get_item(client)
+
+    asyncio.run(close())
+
+
+def test_a_rate_limit_wait_cut_short_by_the_end_of_a_loop_does_not_stall_the_next_loop(
+    threaded_server: str,
+) -> None:
+    clock = FakeClock(auto_advance=False)
+    client = Client(TOKEN, base_url=threaded_server, clock=clock)
+    limited = operation("GET", path="/limited/{item_id}")
+
+    async def first_run() -> None:
+        call = asyncio.create_task(client._request(limited, Item, path={"item_id": "1"}))
+        with anyio.fail_after(5):
+            while not any(seconds >= 29 for seconds in clock.sleeps):  # blocked by the 429 for 30 s
+                await clock.advance(0.0)
+        assert not call.done()  # and the loop ends, cancelling it with the governor's wake-up
+
+    async def second_run() -> Item:
+        clock.auto_advance = True
+        with anyio.fail_after(5):
+            return await client._request(limited, Item, path={"item_id": "1"})
+
+    asyncio.run(first_run())
+    assert asyncio.run(second_run()) == Item(id="1", title="ok")
+    asyncio.run(client.close())
+
+
+def test_a_session_given_on_an_ended_loop_raises_client_closed_error(threaded_server: str) -> None:
+    async def make() -> Client:
+        return Client(TOKEN, base_url=threaded_server, session=aiohttp.ClientSession())
+
+    client = asyncio.run(make())
+
+    async def use() -> None:
+        with pytest.raises(ClientClosedError, match="event loop"):
+            await get_item(client)
+
+    asyncio.run(use())
+    session = client._transport._sessions.current
+    assert session is not None
+    asyncio.run(session.close())  # the caller's session, the caller's to close
