@@ -58,19 +58,24 @@ def test_bad_arguments_are_a_usage_error_naming_the_option(
     assert named in capsys.readouterr().err
 
 
-def test_redis_url_is_refused_clearly_when_the_client_cannot_share(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+def test_redis_url_reaches_the_client_and_an_unreachable_redis_fails_the_run_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import inspect
-
-    from aiopinterest import Client
-
-    if "redis_url" in inspect.signature(Client).parameters:
-        pytest.skip("this Client shares through Redis")
-    assert (
-        main(["export", "boards", "--out", str(tmp_path), "--redis-url", "redis://127.0.0.1"]) == EXIT_USAGE
-    )
-    assert "--redis-url: Redis sharing is not available in this version" in capsys.readouterr().err
+    monkeypatch.setenv("PINTEREST_ACCESS_TOKEN", "t")
+    monkeypatch.setenv("PINTEREST_BASE_URL", "http://127.0.0.1:9/v5")
+    arguments = [
+        "export",
+        "boards",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--redis-url",
+        "redis://u:pw@127.0.0.1:1/0",
+    ]
+    assert main(arguments) == 1
+    error = capsys.readouterr().err
+    assert "cannot reach Redis at redis://u:***@127.0.0.1:1/0" in error
+    assert "pw" not in error
 
 
 def test_export_list_names_every_stream(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import inspect
 import signal
 import sys
 from collections.abc import Sequence
@@ -103,7 +102,8 @@ def _export_parser(export: argparse.ArgumentParser) -> None:
         "--concurrency", type=_positive, default=8, help="parents at once (default: %(default)s)"
     )
     export.add_argument(
-        "--redis-url", help="share the rate budget and token with other workers through Redis"
+        "--redis-url",
+        help="share the OAuth token with other workers through Redis (also PINTEREST_REDIS_URL)",
     )
     export.add_argument(
         "--shard", default="1/1", metavar="K/N", help="export the K-th of N shares of the parents"
@@ -166,8 +166,6 @@ def _run(arguments: argparse.Namespace) -> int:
     work = prepare(arguments)
     client_options: dict[str, Any] = {}
     if getattr(arguments, "redis_url", None):
-        if "redis_url" not in inspect.signature(Client).parameters:
-            raise UsageError("--redis-url: Redis sharing is not available in this version of aiopinterest")
         client_options["redis_url"] = arguments.redis_url
     try:
         return asyncio.run(_with_signals(work, client_options))
