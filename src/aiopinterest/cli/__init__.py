@@ -158,7 +158,6 @@ def _print_streams() -> None:
 
 
 def _run(arguments: argparse.Namespace) -> int:
-    from .. import Client
     from ..errors import PinterestError, RequestValidationError
     from .call import UsageError
 
