@@ -14,9 +14,10 @@ Each is sized for about ten seconds of work: ``--calls`` calls at concurrency 64
 calls started at once). The ideal time is the number of calls divided by the rate the server sustains (100 or 80
 a second), so an efficiency of 1.0 means the client used the whole budget from first call to last. The client is
 this checkout's; with ``--baseline REF`` the same client code runs also from git revision REF (the code before
-the governor, for instance), side by side in the same run.
+the governor, for instance), side by side in the same run, with ``--baseline-calls`` calls per server (fewer: the
+old code takes minutes for what the new one does in seconds).
 
-    python bench/ratelimit.py [--calls-fixed 1000] [--calls-bucket 800] [--baseline 5c28a42]
+    python bench/ratelimit.py [--calls-fixed 1000] [--calls-bucket 800] [--baseline 5c28a42 --baseline-calls 100]
 """
 
 from __future__ import annotations
@@ -234,6 +235,12 @@ def main() -> None:
     parser.add_argument("--calls-fixed", type=int, default=1000, help="calls against each 100/s server")
     parser.add_argument("--calls-bucket", type=int, default=800, help="calls against the 80/s token bucket")
     parser.add_argument("--baseline", metavar="REF", help="also run the client code of this git revision")
+    parser.add_argument(
+        "--baseline-calls",
+        type=int,
+        default=100,
+        help="calls per server for the baseline (slow code, fewer calls)",
+    )
     parser.add_argument("--serve", choices=sorted(SHAPES), help=argparse.SUPPRESS)
     parser.add_argument("--client", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--calls", type=int, help=argparse.SUPPRESS)
@@ -253,7 +260,11 @@ def main() -> None:
         codes: list[tuple[str, Path | None]] = [("this checkout", ROOT / "src")]
         if arguments.baseline:
             codes.append((arguments.baseline, checkout(arguments.baseline, Path(scratch))))
-        outcomes = [measure(shape, counts[shape], code, path) for shape in SHAPES for code, path in codes]
+        outcomes = [
+            measure(shape, counts[shape] if path == ROOT / "src" else arguments.baseline_calls, code, path)
+            for shape in SHAPES
+            for code, path in codes
+        ]
     print(
         "| server | client code | calls | achieved (s) | ideal (s) | ideal / achieved | 429 share | failed |"
     )
