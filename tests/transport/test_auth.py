@@ -513,3 +513,19 @@ async def test_the_refresh_token_expiry_follows_refresh_token_expires_in(
     await client._request(GET, Item, path={"item_id": "1"})
 
     assert persisted[0].refresh_token_expires_at == issued + 5_184_000
+
+
+async def test_a_token_renewal_is_logged_at_info_without_the_token(
+    server: ApiServer, renewing_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    TokenServer(server, expires_in=3600)
+    client = await renewing_client()
+    caplog.set_level(logging.INFO, logger="aiopinterest")
+
+    await client._request(GET, Item, path={"item_id": "1"})
+
+    renewals = [
+        r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "renewed" in r.getMessage()
+    ]
+    assert renewals == ["renewed the access token (valid for 3600 s)"]
+    assert REFRESH_TOKEN not in caplog.text and APP_SECRET not in caplog.text
