@@ -16,10 +16,25 @@ if TYPE_CHECKING:
 def budget_line(client: Client) -> str:
     """The rate budget so far, as the progress output shows it."""
     total = client.metrics.total()
-    return (
+    line = (
         f"rate budget: {total.requests:,} requests, {total.rate_limited} 429s absorbed, "
         f"{total.gate_wait:.1f} s waiting for the rate budget, {total.backoff_wait:.1f} s in backoff"
     )
+    held = [state for category in client.metrics if (state := _held(client, category))]
+    return "; ".join([line, *held])
+
+
+def _held(client: Client, category: str) -> str | None:
+    """What holds a category back now (blocked after a 429, pacing, waiting for its window), if anything."""
+    metrics = client.metrics[category]
+    if metrics.blocked_until is not None:
+        left = metrics.blocked_until - client.clock.monotonic()
+        return f"{category} blocked for {left:.0f} s more ({metrics.waiting} calls waiting)"
+    if metrics.pace is not None:
+        return f"{category} pacing at {metrics.pace:.1f}/s"
+    if metrics.waiting:
+        return f"{category}: {metrics.waiting} calls waiting for the budget to refill"
+    return None
 
 
 def summary_document(summary: ExportSummary, client: Client, outcome: str) -> dict[str, Any]:
