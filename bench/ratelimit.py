@@ -17,7 +17,7 @@ this checkout's; with ``--baseline REF`` the same client code runs also from git
 the governor, for instance), side by side in the same run, with ``--baseline-calls`` calls per server (fewer: the
 old code takes minutes for what the new one does in seconds).
 
-    python bench/ratelimit.py [--calls-fixed 1000] [--calls-bucket 800] [--baseline 5c28a42 --baseline-calls 100]
+    python bench/ratelimit.py [--calls-fixed 1000] [--calls-bucket 800] [--baseline 5c28a42 --baseline-calls 250]
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ from .headers import (
 # many requests it admits; an expiry is rounded up to its slice's end, which only ever errs on the safe side
 # (a millisecond for a one-second window).
 _GRAIN = 1000
+# Slow start of the rate found from 429s: it doubles this often.
+_SLOW_START_STEP = 0.5
 # When a server counts down Remaining but never says when it refills: look again after this many seconds.
 _UNSAID_RESET = 1.0
 # Seconds the requests of a category's slow start may stay unanswered before others go without their news.
@@ -78,13 +80,23 @@ class RateFinder:
     """The sending rate of a category whose server says nothing but 429, found from the 429s themselves.
 
     Made at the first 429. Slow start doubles the rate every half second from ``start`` until the next 429;
-    after a 429 the rate drops
-    to ``decrease`` of the rate that met it and grows back along a cubic curve (CUBIC, as botocore's adaptive
-    mode and TCP do): fast while far below the rate that failed, flat near it, probing beyond it slowly. One
-    decrease per congestion event: a 429 for a request sent before the last decrease says nothing new.
+    after a 429 the rate drops to ``decrease`` of the rate that met it, but never below what the server was seen
+    to accept over the last second, and grows back along a cubic curve (CUBIC, as botocore's adaptive mode and
+    TCP do): fast while far below the rate that failed, flat near it, probing beyond it slowly. One decrease per
+    congestion event: a 429 for a request sent before the last decrease says nothing new.
     """
 
-    __slots__ = ("_cut_at", "_cut_seq", "_growth", "_peak", "decrease", "rate", "slow_start")
+    __slots__ = (
+        "_accepted",
+        "_created",
+        "_cut_at",
+        "_cut_seq",
+        "_growth",
+        "_peak",
+        "decrease",
+        "rate",
+        "slow_start",
+    )
 
     def __init__(
         self, now: float, *, since_seq: int, start: float = 50.0, decrease: float = 0.8, growth: float = 0.4
@@ -92,15 +104,21 @@ class RateFinder:
         self.rate = start
         self.slow_start = True
         self._peak = start
-        self._cut_at = now
+        self._cut_at = self._created = now
         self._cut_seq = since_seq
         self._growth = growth
         self.decrease = decrease
+        # When the successes of the last second were answered: what the server demonstrably accepts.
+        self._accepted: deque[float] = deque()
 
     def on_success(self, now: float, since: float) -> None:
         """Grow the rate; ``since`` is how long ago the last change was made."""
+        accepted = self._accepted
+        accepted.append(now)
+        while accepted[0] <= now - 1.0:
+            accepted.popleft()
         if self.slow_start:
-            if since >= 0.5:
+            if since >= _SLOW_START_STEP:
                 self.rate *= 2.0
                 self._cut_at = now
             return
@@ -113,9 +131,20 @@ class RateFinder:
         """Cut the rate after a 429 for request ``seq``; ``sent`` is the newest sequence number. True if cut."""
         if seq <= self._cut_seq:
             return False
+        if self.slow_start and now - self._created < _SLOW_START_STEP:
+            # Still the refusals that made the finder: the server's burst allowance is spent, and its rate may be
+            # far below the start. Halve, and keep looking for the rate from below.
+            self.rate *= 0.5
+            self._cut_seq = sent
+            return True
         self.slow_start = False
         self._peak = self.rate
-        self.rate *= self.decrease
+        accepted = self._accepted
+        while accepted and accepted[0] <= now - 1.0:
+            accepted.popleft()
+        # A cut right after another (an empty bucket keeps refusing for a moment) must not sink below the rate
+        # the server has just been accepting.
+        self.rate = min(self.rate, max(self.rate * self.decrease, 0.95 * len(accepted)))
         self._cut_at = now
         self._cut_seq = sent
         return True
@@ -144,6 +173,7 @@ class Budget:
         "in_flight",
         "last_send",
         "learn",
+        "next_slot",
         "pending",
         "ramp",
         "rate",
@@ -183,6 +213,8 @@ class Budget:
         #: Evenly spaced sends at this many per second (client-side limit or found from 429s), else None.
         self.rate = rate
         self.last_send = -math.inf
+        # While paced: when the next send is due.
+        self.next_slot = -math.inf
         # Learning from responses: off for the universal budget, which only priors shape.
         self.learn = learn
         # Requests in flight allowed while the category's limits are unknown: one until its first answer (whose
@@ -223,7 +255,7 @@ class Budget:
             if policy != counted and window.answered(now) + in_flight >= policy.limit:
                 delay = max(delay, window.frees_at() - now)
         if self.rate is not None:
-            delay = max(delay, self.last_send + 1.0 / self.rate - now)
+            delay = max(delay, self.next_slot - now)
         return delay
 
     def _binding_window_has_room(self, now: float) -> bool:
@@ -260,6 +292,12 @@ class Budget:
         self.in_flight += 1
         self.pending += 1
         self.last_send = now
+        if self.rate is not None:
+            # From the slot this send was due at, not from when the timer got round to it: a late wake-up must
+            # not stretch every interval; after idle time, from now (no saved-up burst).
+            interval = 1.0 / self.rate
+            due = self.next_slot if now - self.next_slot < interval else now
+            self.next_slot = due + interval
 
     def on_wire(self) -> int:
         """An admitted send leaves now; returns its sequence number. (Numbered here, not at admission: the
@@ -370,6 +408,7 @@ class Budget:
             # Requests already on the wire met the same refusal: only those sent from now on are news.
             self._finder = RateFinder(now, since_seq=self.sent)
             self.rate = self._finder.rate
+            self.next_slot = self.last_send + 1.0 / self.rate
             return True
         cut = self._finder.on_rate_limited(now, seq, self.sent)
         self.rate = self._finder.rate
