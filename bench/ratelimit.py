@@ -238,7 +238,7 @@ def main() -> None:
     parser.add_argument(
         "--baseline-calls",
         type=int,
-        default=100,
+        default=250,
         help="calls per server for the baseline (slow code, fewer calls)",
     )
     parser.add_argument("--serve", choices=sorted(SHAPES), help=argparse.SUPPRESS)
