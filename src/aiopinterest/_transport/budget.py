@@ -111,14 +111,14 @@ class RateFinder:
         # When the successes of the last second were answered: what the server demonstrably accepts.
         self._accepted: deque[float] = deque()
 
-    def on_success(self, now: float, since: float) -> None:
-        """Grow the rate; ``since`` is how long ago the last change was made."""
+    def on_success(self, now: float) -> None:
+        """Grow the rate after an accepted request."""
         accepted = self._accepted
         accepted.append(now)
         while accepted[0] <= now - 1.0:
             accepted.popleft()
         if self.slow_start:
-            if since >= _SLOW_START_STEP:
+            if now - self._cut_at >= _SLOW_START_STEP:
                 self.rate *= 2.0
                 self._cut_at = now
             return
@@ -148,10 +148,6 @@ class RateFinder:
         self._cut_at = now
         self._cut_seq = sent
         return True
-
-    @property
-    def changed_at(self) -> float:
-        return self._cut_at
 
 
 class Budget:
@@ -334,7 +330,7 @@ class Budget:
         elif status == 429 and headers.get(RATELIMIT_LIMIT) is None and retry_after(headers, wall) is None:
             return self._found_rate_limited(seq, now)
         elif self._finder is not None and status is not None and status < 400:
-            self._finder.on_success(now, now - self._finder.changed_at)
+            self._finder.on_success(now)
             self.rate = self._finder.rate
         return False
 

@@ -691,28 +691,22 @@ class Transport:
             # The wait would run into the call's timeout: give up now, with the failure that made us wait.
             delay = None
         request = call.request
+        if delay is None and not call.policy.is_retryable(failure):
+            return None
         what = failure.status if failure.error is None else type(failure.error).__name__
-        if delay is not None:
-            logger.info(
-                "retrying %s %s after %s (attempt %d, category %s%s)%s",
-                request.method,
-                redact_url(request.url),
-                what,
-                call.attempt,
-                request.category,
-                _request_id_note(failure.headers),
-                "" if failure.status == 429 else f" in {delay:.3g} s",
-            )
-        elif call.policy.is_retryable(failure):
-            logger.warning(
-                "giving up on %s %s after %s (attempt %d, category %s%s)",
-                request.method,
-                redact_url(request.url),
-                what,
-                call.attempt,
-                request.category,
-                _request_id_note(failure.headers),
-            )
+        after = "" if delay is None or failure.status == 429 else f" in {delay:.3g} s"
+        logger.log(
+            logging.INFO if delay is not None else logging.WARNING,
+            "%s %s %s after %s (attempt %d, category %s%s)%s",
+            "retrying" if delay is not None else "giving up on",
+            request.method,
+            redact_url(request.url),
+            what,
+            call.attempt,
+            request.category,
+            _request_id_note(failure.headers),
+            after,
+        )
         return delay
 
     async def _pause_before_retry(self, call: _Call, failure: Failure, delay: float) -> None:
