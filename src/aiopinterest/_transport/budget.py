@@ -289,11 +289,24 @@ class Budget:
         self.pending += 1
         self.last_send = now
         if self.rate is not None:
-            # From the slot this send was due at, not from when the timer got round to it: a late wake-up must
-            # not stretch every interval; after idle time, from now (no saved-up burst).
-            interval = 1.0 / self.rate
-            due = self.next_slot if now - self.next_slot < interval else now
-            self.next_slot = due + interval
+            self._advance_slot(now, self.rate)
+
+    def on_send(self, now: float) -> int:
+        """:meth:`on_admit` and :meth:`on_wire` at once, for a send that leaves as soon as it is admitted (the
+        hot path, in one call); returns its sequence number."""
+        self.in_flight += 1
+        self.sent += 1
+        self.last_send = now
+        if self.rate is not None:
+            self._advance_slot(now, self.rate)
+        return self.sent
+
+    def _advance_slot(self, now: float, rate: float) -> None:
+        # From the slot this send was due at, not from when the timer got round to it: a late wake-up must not
+        # stretch every interval; after idle time, from now (no saved-up burst).
+        interval = 1.0 / rate
+        due = self.next_slot if now - self.next_slot < interval else now
+        self.next_slot = due + interval
 
     def on_wire(self) -> int:
         """An admitted send leaves now; returns its sequence number. (Numbered here, not at admission: the

@@ -48,11 +48,13 @@ class AttemptDeadlines:
         # CPython 3.11 costs a getpid() system call, about a microsecond, on every request.
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def start(self, seconds: float) -> Task:
-        """Time the current task's attempt, which must end with :meth:`stop`; returns the task."""
-        task = asyncio.current_task(self._loop) if self._loop is not None else None
-        if task is None:  # the first attempt, or one on another event loop than the last
-            task = asyncio.current_task()
+    def start(self, seconds: float, task: Task | None = None) -> Task:
+        """Time the current task's attempt, which must end with :meth:`stop`; returns the task. ``task``: the
+        current task, when the caller knows it already (spares looking it up)."""
+        if task is None and self._loop is not None:
+            task = asyncio.current_task(self._loop)
+        if task is None or task.get_loop() is not self._loop:  # the first attempt, or on another loop
+            task = task or asyncio.current_task()
             if task is None:
                 raise RuntimeError("an attempt must run inside a task to be timed")
             if task.get_loop() is not self._loop:

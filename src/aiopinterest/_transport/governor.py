@@ -17,7 +17,7 @@ import heapq
 import itertools
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final, Literal, TypeAlias
 
 from .budget import Budget
@@ -52,10 +52,11 @@ class Permit:
 
     __slots__ = ("category", "epoch", "seq", "universal_seq")
 
-    def __init__(self, category: str, epoch: int) -> None:
+    def __init__(self, category: str, epoch: int, seq: int = 0) -> None:
         self.category = category
         self.epoch = epoch
-        self.seq = 0
+        # 0 until the request goes on the wire.
+        self.seq = seq
         self.universal_seq = 0
 
 
@@ -110,7 +111,8 @@ class Governor:
         )
         self._unlearned = unlearned
         self._lanes = ByCategory(self._new_lane)
-        self._order = itertools.count()
+        #: A call's place in every queue it joins, kept across its retries (a C callable: taken on every call).
+        self.arrival: Callable[[], int] = itertools.count().__next__
         self._tiebreak = itertools.count()
 
     def _new_lane(self, category: str) -> _Lane:
@@ -127,20 +129,18 @@ class Governor:
 
     # -- admission --------------------------------------------------------------------------------------------
 
-    def arrival(self) -> int:
-        """A call's place in every queue it joins, kept across its retries."""
-        return next(self._order)
-
     def admit_now(self, category: str) -> Permit | None:
         """Leave to send at once, if nobody is queued ahead and the budget allows it (the hot path)."""
         lane = self._lanes[category]
         if lane.waiters:
             return None
         now = self._clock.monotonic()
-        if self._delay(lane, now) > 0:
+        budget, universal = lane.budget, self._universal
+        if budget.wait(now) > 0 or (universal is not None and universal.wait(now) > 0):
             return None
-        permit = self._take(category, lane, now)
-        self._on_wire(lane, permit)
+        permit = Permit(category, lane.epoch, budget.on_send(now))
+        if universal is not None:
+            permit.universal_seq = universal.on_send(now)
         return permit
 
     async def admit(self, category: str, order: int) -> Permit:

@@ -574,7 +574,7 @@ class Transport:
         request = call.request
         limit = call.deadline.attempt_limit()
         # A streamed body is read after we return: aiohttp's own timer covers that attempt.
-        deadline_task = None if stream or limit is None else self._deadlines.start(limit)
+        deadline_task = None if stream or limit is None else self._deadlines.start(limit, call.task)
         try:
             response = await exchange(
                 call.session,
