@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from ._client import Client
     from ._operation import Operation
-    from ._options import RawResponse, RequestOptions
+    from ._options import RawResponse, RequestOptions, Timeout
     from ._transport import (
         CallEndEvent,
         CallEvent,
@@ -60,7 +60,6 @@ if TYPE_CHECKING:
         RequestEvent,
         ResponseEvent,
         RetryPolicy,
-        Timeout,
     )
     from .errors import APIError, PinterestError
     from .pagination import AsyncPaginator, Page
@@ -86,7 +85,7 @@ _LAZY = {
     "RequestEvent": ("._transport", "RequestEvent"),
     "ResponseEvent": ("._transport", "ResponseEvent"),
     "RetryPolicy": ("._transport", "RetryPolicy"),
-    "Timeout": ("._transport", "Timeout"),
+    "Timeout": ("._options", "Timeout"),
     # msgspec's own marker, so that structs omit such fields when they are encoded.
     "UNSET": ("msgspec", "UNSET"),
     "UnsetType": ("msgspec", "UnsetType"),

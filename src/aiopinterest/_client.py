@@ -19,16 +19,17 @@ from . import __version__
 from ._decoding import decode_lenient
 from ._generated.namespaces import GeneratedNamespaces
 from ._operation import Operation
-from ._options import RawResponse, RequestOptions
+from ._options import RawResponse, RequestOptions, Timeout
 from ._request_builder import build_request
 from ._transport.auth import Authenticator, TokenRefreshCallback, TokenStore
 from ._transport.clock import Clock, SystemClock
 from ._transport.governor import Governor, Priors
 from ._transport.hooks import Hooks, RequestHook, ResponseHook
-from ._transport.http import Body, Timeout
 from ._transport.metrics import Metrics
+from ._transport.request import EXTERNAL_CATEGORY, Body, OutgoingRequest
 from ._transport.retry import RetryPolicy
-from ._transport.transport import EXTERNAL_CATEGORY, OutgoingRequest, StreamedResponse, Transport
+from ._transport.streamed import StreamedResponse
+from ._transport.transport import Transport
 from .errors import (
     MissingScopeError,
     RequestValidationError,

@@ -1,10 +1,13 @@
-"""Per-call options accepted by every generated method as ``options=``."""
+"""The public option types: ``options=`` of every generated method (:class:`RequestOptions`), the response it can
+capture (:class:`RawResponse`), and the client's :class:`Timeout`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import aiohttp
 import msgspec
 
 from .errors import find_request_id
@@ -70,3 +73,40 @@ class RequestOptions(msgspec.Struct, frozen=True, kw_only=True):
     query: Mapping[str, str] | None = None
     capture: RawResponse | None = None
     retry: RetryPolicy | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeout:
+    """Timeouts in seconds; ``None`` disables one.
+
+    total: the whole call, retries, backoff and rate-limit waits included; waiting for a concurrency slot
+        (``max_concurrency``) is not counted.
+    connect: establishing one connection (a failure here is safe to retry for any method).
+    attempt: one HTTP exchange, from connecting to the end of the body (redirects included); a slow attempt is
+        abandoned and, when the retry policy allows (GET, DELETE, ...), tried again. Enforced by one timer for all
+        the attempts in flight (``deadlines.py``), not one per request.
+    read: the longest silence while reading a response. Off by default: aiohttp re-arms this timer on every
+        chunk received, which costs about a fifth of a small request's CPU time; ``attempt`` already catches a
+        stalled server.
+    """
+
+    total: float | None = 180.0
+    connect: float | None = 10.0
+    attempt: float | None = 60.0
+    read: float | None = None
+    # aiohttp's own timeouts (connect, read) for an attempt whose limit the transport enforces: built once.
+    _connect_and_read: aiohttp.ClientTimeout = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        timeouts = aiohttp.ClientTimeout(total=None, connect=self.connect, sock_read=self.read)
+        object.__setattr__(self, "_connect_and_read", timeouts)
+
+    def for_aiohttp(self, attempt_limit: float | None = None) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for one attempt: connect and read, and the whole attempt's limit when aiohttp must
+        enforce it (a streamed body, read by the caller after the transport has returned)."""
+        if attempt_limit is None:
+            return self._connect_and_read
+        # aiohttp reads a total of 0 as "no limit".
+        return aiohttp.ClientTimeout(
+            total=max(attempt_limit, 1e-6), connect=self.connect, sock_read=self.read
+        )

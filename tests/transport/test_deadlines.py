@@ -10,10 +10,10 @@ import anyio
 import pytest
 from aiohttp import web
 
+from aiopinterest import Timeout
 from aiopinterest._client import Client
 from aiopinterest._options import RequestOptions
 from aiopinterest._transport.deadlines import AttemptDeadlines
-from aiopinterest._transport.http import Timeout
 from aiopinterest._transport.retry import RetryPolicy
 from aiopinterest.errors import RequestTimeoutError
 

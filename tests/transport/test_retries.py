@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 
+from aiopinterest import Timeout
 from aiopinterest._client import Client
 from aiopinterest._options import RequestOptions
-from aiopinterest._transport.http import Timeout
 from aiopinterest._transport.retry import RetryPolicy
 from aiopinterest.errors import (
     ConnectError,

@@ -9,10 +9,10 @@ import anyio
 import pytest
 from aiohttp import web
 
+from aiopinterest import Timeout
 from aiopinterest._client import Client
 from aiopinterest._transport.hooks import ResponseEvent
-from aiopinterest._transport.http import Timeout
-from aiopinterest.errors import NotFoundError, RequestTimeoutError, TransportError
+from aiopinterest.errors import ClientClosedError, NotFoundError, RequestTimeoutError, TransportError
 
 from .conftest import ApiServer, FakeClock, Item, json_item, operation
 
@@ -212,3 +212,25 @@ async def test_a_streamed_body_that_stalls_is_cut_off_by_the_attempt_timeout(
             async for chunk in response.iter_chunks():
                 received += len(chunk)
     assert received == len(PIECE)
+
+
+async def test_a_body_still_being_read_when_the_client_closes_raises_client_closed_error(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    finish = anyio.Event()
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        response = await first_piece(request, {"Content-Type": "text/csv"})
+        await finish.wait()  # the rest never comes while the client reads
+        return response
+
+    server.route("GET", "/files/big", endless)
+    client = await make_client()
+    try:
+        async with client._stream_raw("GET", str(server.url("/files/big"))) as response:
+            assert await response.read(len(PIECE)) == PIECE
+            await client.close()
+            with pytest.raises(ClientClosedError, match="closed"):
+                await response.read()
+    finally:
+        finish.set()

@@ -3,7 +3,6 @@
 from .auth import OAuthToken
 from .clock import Clock, SystemClock
 from .hooks import CallEndEvent, CallEvent, Hooks, RequestEvent, ResponseEvent
-from .http import Timeout
 from .metrics import CategoryMetrics, Metrics
 from .retry import Failure, RetryPolicy
 

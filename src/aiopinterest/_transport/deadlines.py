@@ -1,4 +1,5 @@
-"""Attempt timeouts with one timer for all the attempts in flight, instead of one timer per request.
+"""How long a call and its attempts may take: :class:`CallDeadline`, what is left of a call's total timeout, and
+:class:`AttemptDeadlines`, attempt timeouts with one timer for all the attempts in flight instead of one per request.
 
 An asyncio timer per request (what aiohttp's ``ClientTimeout(total=...)`` or ``asyncio.timeout`` set up) is a
 Python-level ``TimerHandle`` pushed on the event loop's heap and cancelled a few milliseconds later; with many
@@ -14,9 +15,21 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import msgspec
+
+from ..errors import RequestTimeoutError
+from .redact import redact_url
+
+if TYPE_CHECKING:
+    from .._options import Timeout
+    from .request import OutgoingRequest
 
 Task = asyncio.Task[Any]
+T = TypeVar("T")
 
 
 class AttemptDeadlines:
@@ -110,3 +123,50 @@ class AttemptDeadlines:
                 earliest = at
         if earliest < math.inf:
             self._schedule(earliest)
+
+
+# A msgspec Struct, made once per call: its __init__ is C.
+class CallDeadline(msgspec.Struct):
+    """What is left of one call's total timeout; waits for a concurrency slot are given back.
+
+    Enforced by bounding each wait (token renewal, gates, backoff) and each attempt's aiohttp ``total`` timeout
+    with what remains, rather than by one cancel scope around the call: entering an anyio cancel scope costs about
+    as much as the rest of the SDK's per-request work together.
+    """
+
+    timeouts: Timeout
+    _request: OutgoingRequest
+    # On time.monotonic, the event loop's clock, and far cheaper to read than through anyio.current_time().
+    _deadline: float
+
+    def remaining(self) -> float:
+        return self._deadline - time.monotonic()
+
+    def exhausted(self) -> bool:
+        # A millisecond of slack: the timer that ended the attempt may fire a hair before the deadline.
+        return self.remaining() <= 1e-3
+
+    def extend(self, seconds: float) -> None:
+        self._deadline += seconds
+
+    def attempt_limit(self) -> float | None:
+        """Seconds the next attempt may take: ``Timeout.attempt``, cut to what remains (``None``: no limit)."""
+        attempt = self.timeouts.attempt
+        if self._deadline == math.inf:
+            return attempt
+        remaining = max(self._deadline - time.monotonic(), 0.0)
+        return remaining if attempt is None or attempt > remaining else attempt
+
+    def exceeded(self) -> RequestTimeoutError:
+        request = self._request
+        return RequestTimeoutError(
+            f"{request.method} {redact_url(request.url)} did not complete within its "
+            f"{self.timeouts.total} s timeout"
+        )
+
+    async def bound(self, waiting: Awaitable[T]) -> T:
+        """Await ``waiting``, raising :class:`RequestTimeoutError` if the budget runs out first."""
+        with anyio.move_on_after(self.remaining()) as scope:
+            return await waiting
+        assert scope.cancelled_caught
+        raise self.exceeded()

@@ -1,121 +1,24 @@
-"""The one place aiohttp is spoken: the session, one HTTP exchange, and what its failures mean."""
+"""One HTTP exchange over aiohttp: redirects followed by hand, credentials kept to their origin, and what a
+failure below HTTP means."""
 
 from __future__ import annotations
 
 import errno
-import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, overload
+from typing import Literal, overload
 
 import aiohttp
 from yarl import URL
 
 from .._options import RawResponse
 from ..errors import ClientClosedError, ConnectError, RequestTimeoutError, TransportError
+from .proxies import ProxySelector
 from .redact import redact_exception_chain, redact_url
-
-#: A request body: bytes, or a function returning a fresh aiohttp payload for every attempt (an aiohttp
-#: ``FormData`` or ``MultipartWriter`` cannot be sent twice, and a retry must resend the body).
-Body: TypeAlias = bytes | Callable[[], Any] | None
+from .request import Body
+from .sessions import session_unusable
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Timeout:
-    """Timeouts in seconds; ``None`` disables one.
-
-    total: the whole call, retries, backoff and rate-limit waits included; waiting for a concurrency slot
-        (``max_concurrency``) is not counted.
-    connect: establishing one connection (a failure here is safe to retry for any method).
-    attempt: one HTTP exchange, from connecting to the end of the body (redirects included); a slow attempt is
-        abandoned and, when the retry policy allows (GET, DELETE, ...), tried again. Enforced by one timer for all
-        the attempts in flight (``deadlines.py``), not one per request.
-    read: the longest silence while reading a response. Off by default: aiohttp re-arms this timer on every
-        chunk received, which costs about a fifth of a small request's CPU time; ``attempt`` already catches a
-        stalled server.
-    """
-
-    total: float | None = 180.0
-    connect: float | None = 10.0
-    attempt: float | None = 60.0
-    read: float | None = None
-    # aiohttp's own timeouts (connect, read) for an attempt whose limit the transport enforces: built once.
-    _connect_and_read: aiohttp.ClientTimeout = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        timeouts = aiohttp.ClientTimeout(total=None, connect=self.connect, sock_read=self.read)
-        object.__setattr__(self, "_connect_and_read", timeouts)
-
-    def for_aiohttp(self, attempt_limit: float | None = None) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for one attempt: connect and read, and the whole attempt's limit when aiohttp must
-        enforce it (a streamed body, read by the caller after the transport has returned)."""
-        if attempt_limit is None:
-            return self._connect_and_read
-        # aiohttp reads a total of 0 as "no limit".
-        return aiohttp.ClientTimeout(
-            total=max(attempt_limit, 1e-6), connect=self.connect, sock_read=self.read
-        )
-
-
-class ProxySelector:
-    """The proxy for each request: the ``proxy=`` option, else (with ``trust_env``) ``HTTPS_PROXY``/``HTTP_PROXY``
-    unless ``NO_PROXY`` names the host.
-
-    Done here rather than by aiohttp's ``trust_env``, which re-reads the environment and ``.netrc`` in a worker
-    thread on every request: two thread hops that cost more than a whole request to a nearby server. The
-    environment is read once, when the client is created; ``.netrc`` is not consulted (the API takes bearer tokens).
-    """
-
-    __slots__ = ("_by_host", "_environment", "_explicit")
-
-    def __init__(self, explicit: str | None, *, trust_env: bool) -> None:
-        self._explicit = explicit
-        self._environment = urllib.request.getproxies_environment() if trust_env and explicit is None else {}
-        self._by_host: dict[tuple[str, str | None], str | None] = {}
-
-    @property
-    def configured(self) -> bool:
-        """Whether any request may go through a proxy (else the transport does without a selector)."""
-        return self._explicit is not None or bool(self._environment)
-
-    def for_url(self, url: URL) -> str | None:
-        if self._explicit is not None:
-            return self._explicit
-        key = (url.scheme, url.host)
-        if key not in self._by_host:
-            proxy = self._environment.get(url.scheme)
-            # proxy_bypass_environment: public in CPython (it is what urllib itself uses), missing from typeshed.
-            bypass = url.host is not None and urllib.request.proxy_bypass_environment(  # type: ignore[attr-defined]
-                url.host, self._environment
-            )
-            self._by_host[key] = None if bypass else proxy
-        return self._by_host[key]
-
-
-def create_session(*, connections: int) -> aiohttp.ClientSession:
-    """A session tuned for one API host under sustained concurrency (proxies come from :class:`ProxySelector`)."""
-    connector = aiohttp.TCPConnector(
-        limit=connections,
-        limit_per_host=0,
-        # API hosts resolve to a handful of stable addresses; don't pay a lookup per connection.
-        ttl_dns_cache=300,
-        keepalive_timeout=30,
-    )
-    # raise_for_status=False: statuses are the transport's business, after reading the body.
-    return aiohttp.ClientSession(connector=connector, trust_env=False, raise_for_status=False)
-
-
-def session_unusable(session: aiohttp.ClientSession) -> str | None:
-    """Why ``session`` can send nothing more, if it cannot: closed, or bound to an event loop that has ended."""
-    if session.closed:
-        return "the aiohttp session is closed"
-    # ClientSession.loop is deprecated (a warning per read); _loop is what it returns.
-    if session._loop.is_closed():
-        return "the aiohttp session belongs to an event loop that has ended"
-    return None
 
 
 @overload

@@ -17,7 +17,6 @@ from typing import Any
 import aiohttp
 
 from ..errors import ClientClosedError
-from .http import create_session, session_unusable
 
 Task = asyncio.Task[Any]
 
@@ -154,3 +153,26 @@ class Sessions:
                 self._session = None
                 self._loop = None
             await session.close()
+
+
+def create_session(*, connections: int) -> aiohttp.ClientSession:
+    """A session tuned for one API host under sustained concurrency (proxies come from :class:`ProxySelector`)."""
+    connector = aiohttp.TCPConnector(
+        limit=connections,
+        limit_per_host=0,
+        # API hosts resolve to a handful of stable addresses; don't pay a lookup per connection.
+        ttl_dns_cache=300,
+        keepalive_timeout=30,
+    )
+    # raise_for_status=False: statuses are the transport's business, after reading the body.
+    return aiohttp.ClientSession(connector=connector, trust_env=False, raise_for_status=False)
+
+
+def session_unusable(session: aiohttp.ClientSession) -> str | None:
+    """Why ``session`` can send nothing more, if it cannot: closed, or bound to an event loop that has ended."""
+    if session.closed:
+        return "the aiohttp session is closed"
+    # ClientSession.loop is deprecated (a warning per read); _loop is what it returns.
+    if session._loop.is_closed():
+        return "the aiohttp session belongs to an event loop that has ended"
+    return None

@@ -13,175 +13,39 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from types import MappingProxyType
-from typing import Final, Literal, TypeVar, cast, overload
+from typing import Any, Final, Literal, TypeVar, overload
 
 import aiohttp
 import anyio
 import msgspec
 from yarl import URL
 
-from .._options import RawResponse
-from ..errors import (
-    APIError,
-    RateLimitError,
-    RequestTimeoutError,
-    TransportError,
-    error_class_for,
-    find_request_id,
-)
+from .._options import RawResponse, Timeout
+from ..errors import RateLimitError, RequestTimeoutError, TransportError
 from .auth import Authenticator
 from .categories import ByCategory
 from .clock import Clock
-from .deadlines import AttemptDeadlines
+from .deadlines import AttemptDeadlines, CallDeadline
+from .error_responses import api_error, request_id_note
 from .governor import Governor, Permit
-from .headers import requested_wait
 from .hooks import CallEvent, Hooks, RequestEvent, ResponseEvent
-from .http import Body, ProxySelector, Timeout, exchange
+from .http import exchange
 from .metrics import CategoryMetrics, Metrics
+from .proxies import ProxySelector
 from .redact import redact_url
+from .request import OutgoingRequest
 from .retry import Failure, RetryPolicy
 from .sessions import Sessions
+from .streamed import StreamedResponse
 
 logger = logging.getLogger("aiopinterest")
 T = TypeVar("T")
 
-#: Category of requests that are not API operations (S3 uploads, report downloads).
-EXTERNAL_CATEGORY: Final = "external"
 _NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
-
-
-# A msgspec Struct: its __init__ is C, several times cheaper than a dataclass's, once per call on the hot path.
-class OutgoingRequest(msgspec.Struct, kw_only=True):
-    """One request, as sent on every attempt of a call."""
-
-    method: str
-    url: URL
-    body: Body = None
-    headers: dict[str, str] = msgspec.field(default_factory=dict)
-    category: str = EXTERNAL_CATEGORY
-    operation_id: str | None = None
-    # Send the client's bearer token (only ever to the API origin).
-    authenticated: bool = False
-    # A fixed Authorization value (HTTP Basic for /oauth/token), kept out of hooks and logs like the bearer.
-    authorization: str | None = None
-    # The caller vouches that sending it twice is harmless, so timeouts and 5xx may be retried.
-    replay_safe: bool = False
-
-
-# A msgspec Struct, made once per call: its __init__ is C.
-class _Deadline(msgspec.Struct):
-    """What is left of one call's total timeout; waits for a concurrency slot are given back.
-
-    Enforced by bounding each wait (token renewal, gates, backoff) and each attempt's aiohttp ``total`` timeout
-    with what remains, rather than by one cancel scope around the call: entering an anyio cancel scope costs about
-    as much as the rest of the SDK's per-request work together.
-    """
-
-    timeouts: Timeout
-    _request: OutgoingRequest
-    # On time.monotonic, the event loop's clock, and far cheaper to read than through anyio.current_time().
-    _deadline: float
-
-    def remaining(self) -> float:
-        return self._deadline - time.monotonic()
-
-    def exhausted(self) -> bool:
-        # A millisecond of slack: the timer that ended the attempt may fire a hair before the deadline.
-        return self.remaining() <= 1e-3
-
-    def extend(self, seconds: float) -> None:
-        self._deadline += seconds
-
-    def attempt_limit(self) -> float | None:
-        """Seconds the next attempt may take: ``Timeout.attempt``, cut to what remains (``None``: no limit)."""
-        attempt = self.timeouts.attempt
-        if self._deadline == math.inf:
-            return attempt
-        remaining = max(self._deadline - time.monotonic(), 0.0)
-        return remaining if attempt is None or attempt > remaining else attempt
-
-    def exceeded(self) -> RequestTimeoutError:
-        request = self._request
-        return RequestTimeoutError(
-            f"{request.method} {redact_url(request.url)} did not complete within its "
-            f"{self.timeouts.total} s timeout"
-        )
-
-    async def bound(self, waiting: Awaitable[T]) -> T:
-        """Await ``waiting``, raising :class:`RequestTimeoutError` if the budget runs out first."""
-        with anyio.move_on_after(self.remaining()) as scope:
-            return await waiting
-        assert scope.cancelled_caught
-        raise self.exceeded()
-
-
-class _ErrorBody(msgspec.Struct):
-    code: int | None = None
-    message: str | None = None
-
-
-_error_decoder = msgspec.json.Decoder(_ErrorBody)
-
-
-class StreamedResponse:
-    """A response whose body is read as it arrives (from ``Client._stream_raw``), in constant memory.
-
-    ``status``, ``headers`` (case-insensitive) and ``url`` (secrets redacted) are known at once. Read the body
-    with ``async for chunk in response.iter_chunks()`` or ``await response.read(n)``. A failure while reading
-    raises :class:`~aiopinterest.errors.TransportError`: once the body has started, nothing is retried.
-    """
-
-    __slots__ = ("_on_close", "_response", "bytes_received", "headers", "status", "url")
-
-    def __init__(
-        self,
-        response: aiohttp.ClientResponse,
-        url: str,
-        on_close: Callable[[StreamedResponse], Awaitable[None]],
-    ) -> None:
-        self._response = response
-        self._on_close: Callable[[StreamedResponse], Awaitable[None]] | None = on_close
-        self.status: int = response.status
-        self.headers: Mapping[str, str] = response.headers
-        self.url = url
-        #: Body bytes read so far.
-        self.bytes_received = 0
-
-    def __repr__(self) -> str:
-        return f"StreamedResponse(status={self.status}, url={self.url!r})"
-
-    async def read(self, n: int = -1) -> bytes:
-        """Up to ``n`` bytes of the body (all that is left with ``-1``); ``b""`` at the end."""
-        try:
-            chunk = await self._response.content.read(n)
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise self._broken_off(error) from error
-        self.bytes_received += len(chunk)
-        return chunk
-
-    async def iter_chunks(self, size: int = 1 << 16) -> AsyncIterator[bytes]:
-        """The body in chunks of at most ``size`` bytes."""
-        while chunk := await self.read(size):
-            yield chunk
-
-    def _broken_off(self, error: BaseException) -> TransportError:
-        detail = str(error) or type(error).__name__
-        message = f"the body of {self.url} broke off after {self.bytes_received} bytes: {detail}"
-        if isinstance(error, TimeoutError):
-            return RequestTimeoutError(message)
-        return TransportError(message)
-
-    async def aclose(self) -> None:
-        """Release the connection (closing it if the body was not read to the end); safe to call twice."""
-        on_close, self._on_close = self._on_close, None
-        if on_close is None:
-            return
-        self._response.release()
-        await on_close(self)
 
 
 # A msgspec Struct, made once per call: its __init__ is C.
@@ -192,7 +56,7 @@ class _Call(msgspec.Struct):
     session: aiohttp.ClientSession
     # The task the call runs in, for close() to end it (see sessions.py).
     task: asyncio.Task[object]
-    deadline: _Deadline
+    deadline: CallDeadline
     policy: RetryPolicy
     counters: CategoryMetrics
     # Its place in the governor's queue, kept across retries.
@@ -265,43 +129,40 @@ class Transport:
         await self._sessions.close()
 
     @overload
-    async def send(
+    def send(
         self,
         request: OutgoingRequest,
         *,
-        timeout: float | Timeout | None = None,  # noqa: ASYNC109
+        timeout: float | Timeout | None = None,
         retry: RetryPolicy | None = None,
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
         stream: Literal[False] = False,
-    ) -> RawResponse: ...
+    ) -> Coroutine[Any, Any, RawResponse]: ...
 
     @overload
-    async def send(
+    def send(
         self,
         request: OutgoingRequest,
         *,
-        timeout: float | Timeout | None = None,  # noqa: ASYNC109
+        timeout: float | Timeout | None = None,
         retry: RetryPolicy | None = None,
         stream: Literal[True],
-    ) -> StreamedResponse: ...
+    ) -> Coroutine[Any, Any, StreamedResponse]: ...
 
-    async def send(
+    def send(
         self,
         request: OutgoingRequest,
         *,
         # A parameter, not a caller's cancel scope: the budget excludes waits for a concurrency slot.
-        timeout: float | Timeout | None = None,  # noqa: ASYNC109
+        timeout: float | Timeout | None = None,
         retry: RetryPolicy | None = None,
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
         stream: bool = False,
-        _observed: bool = False,
-    ) -> RawResponse | StreamedResponse:
-        """Send with retries; returns the final response, or raises the typed error of the last attempt.
-
-        Each attempt: a token, admission (governor, then a concurrency slot), the exchange, and then one of:
-        success; a renewal and replay after a 401; the retry policy's delay; giving up.
+    ) -> Coroutine[Any, Any, RawResponse | StreamedResponse]:
+        """Send with retries (between the call hooks, if any); returns the final response, or raises the typed
+        error of the last attempt.
 
         ``timeout``: seconds for the whole call (replacing the client's ``Timeout.total``), or a whole
         :class:`Timeout`; waiting for a concurrency slot is not counted. ``retry`` replaces the client's policy
@@ -309,22 +170,32 @@ class Transport:
         retries). With ``stream``, a successful response comes back as a :class:`StreamedResponse` holding its
         concurrency slot, its body unread (see :meth:`stream`).
         """
-        if not _observed and (self.hooks.call_start or self.hooks.call_end):
-            # Once more, between the call hooks; calls without call hooks pay for nothing but this test.
-            resend = cast("Callable[..., Awaitable[RawResponse | StreamedResponse]]", self.send)
-            return await self._between_call_hooks(
-                request,
-                partial(
-                    resend,
-                    request,
-                    timeout=timeout,
-                    retry=retry,
-                    capture=capture,
-                    raise_for_status=raise_for_status,
-                    stream=stream,
-                    _observed=True,
-                ),
-            )
+        # Not a coroutine function itself: the attempts' coroutine is the call's, without a frame around it.
+        if not (
+            self.hooks.call_start or self.hooks.call_end
+        ):  # calls without call hooks pay only for this test
+            return self._attempts(request, timeout, retry, capture, raise_for_status, stream)
+        event = CallEvent(
+            method=request.method,
+            url=redact_url(request.url),
+            category=request.category,
+            operation_id=request.operation_id,
+        )
+        attempts = partial(self._attempts, request, timeout, retry, capture, raise_for_status, stream)
+        return self.hooks.observe_call(event, attempts)
+
+    async def _attempts(
+        self,
+        request: OutgoingRequest,
+        timeout: float | Timeout | None,  # noqa: ASYNC109
+        retry: RetryPolicy | None,
+        capture: RawResponse | None,
+        raise_for_status: bool,
+        stream: bool,
+    ) -> RawResponse | StreamedResponse:
+        """The loop of a call's attempts. Each: a token, admission (governor, then a concurrency slot), the
+        exchange, and then one of: success; a renewal and replay after a 401; the retry policy's delay; giving
+        up."""
         call = self._begin(request, timeout, retry)
         try:
             while True:
@@ -374,17 +245,6 @@ class Transport:
         finally:
             await response.aclose()
 
-    async def _between_call_hooks(
-        self, request: OutgoingRequest, send: Callable[[], Awaitable[RawResponse | StreamedResponse]]
-    ) -> RawResponse | StreamedResponse:
-        event = CallEvent(
-            method=request.method,
-            url=redact_url(request.url),
-            category=request.category,
-            operation_id=request.operation_id,
-        )
-        return await self.hooks.observe_call(event, send)
-
     # -- the steps of a call ----------------------------------------------------------------------------------
 
     def _begin(
@@ -405,7 +265,7 @@ class Transport:
         else:
             timeouts = dataclasses.replace(self.timeout, total=timeout)
         total = timeouts.total
-        deadline = _Deadline(timeouts, request, math.inf if total is None else time.monotonic() + total)
+        deadline = CallDeadline(timeouts, request, math.inf if total is None else time.monotonic() + total)
         counters = self._counters[request.category]
         # Last: from here on the call is in flight, until send() ends it. The session is made on first use, inside
         # the event loop, so an unused client holds nothing open.
@@ -471,7 +331,7 @@ class Transport:
         logger.warning("%s", error)
         raise error
 
-    async def _wait_for_slot(self, deadline: _Deadline) -> None:
+    async def _wait_for_slot(self, deadline: CallDeadline) -> None:
         """Take a concurrency slot; the time spent waiting is given back to the call's timeout."""
         try:
             self._slots.acquire_nowait()
@@ -522,7 +382,10 @@ class Transport:
         if isinstance(response, aiohttp.ClientResponse):
             # Its body is still to be read: the slot is released when the caller closes it.
             return StreamedResponse(
-                response, redact_url(request.url), partial(self._finish_stream, call, event, started)
+                response,
+                redact_url(request.url),
+                partial(self._finish_stream, call, event, started),
+                client_closed=lambda: self._sessions.closed,
             )
         self._slots.release()
         if timed or response.status >= 429:
@@ -638,7 +501,7 @@ class Transport:
                 elapsed * 1000,
                 call.attempt,
                 request.category,
-                _request_id_note(response.headers if response is not None else _NO_HEADERS),
+                request_id_note(response.headers if response is not None else _NO_HEADERS),
             )
         if event is not None:
             await self.hooks.emit_response(
@@ -704,7 +567,7 @@ class Transport:
             what,
             call.attempt,
             request.category,
-            _request_id_note(failure.headers),
+            request_id_note(failure.headers),
             after,
         )
         return delay
@@ -759,33 +622,6 @@ class Transport:
                 authorization=authorization,
             )
         )
-
-
-def api_error(method: str, response: RawResponse, *, attempts: int = 1, now: float) -> APIError:
-    """The typed error for an error response; Pinterest's ``{"code", "message"}`` body is read when present."""
-    try:
-        body = _error_decoder.decode(response.content)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        body = _ErrorBody()
-    error = error_class_for(response.status)(
-        status=response.status,
-        method=method,
-        url=response.url,
-        headers=response.headers,
-        body=response.content,
-        code=body.code,
-        message=body.message,
-        attempts=attempts,
-    )
-    if isinstance(error, RateLimitError):
-        error.retry_after = requested_wait(response.status, response.headers, now)
-    return error
-
-
-def _request_id_note(headers: Mapping[str, str]) -> str:
-    """Pinterest's id of a response, for the end of a log line: ``", x-pinterest-rid 8f3a"``, or nothing."""
-    found = find_request_id(headers)
-    return f", {found[0]} {found[1]}" if found else ""
 
 
 def _copy_into(capture: RawResponse, response: RawResponse) -> None:

@@ -27,9 +27,9 @@ import anyio
 import msgspec
 
 from .._generated.operations import OPERATIONS
+from .._options import Timeout
 from .._transport.clock import Clock
-from .._transport.http import Timeout
-from .._transport.transport import StreamedResponse
+from .._transport.streamed import StreamedResponse
 from ..errors import APIError, ReportError, TransportError
 from .rows import ReportFormat, ReportRow, parse_rows
 
