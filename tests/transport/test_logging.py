@@ -13,16 +13,13 @@ from collections.abc import Awaitable, Callable, Iterator
 import pytest
 from aiohttp import web
 
-from aiopinterest._client import Client
+from aiopinterest import Client, RawResponse, RequestOptions, RetryPolicy
 from aiopinterest._logging import configure_from_environment
-from aiopinterest._options import RawResponse, RequestOptions
-from aiopinterest._transport.retry import RetryPolicy
 from aiopinterest.errors import APIError, NotFoundError, ServerError
 
-from .conftest import ApiServer, Item, operation
+from .conftest import PIN, ApiServer
 
 MakeClient = Callable[..., Awaitable[Client]]
-GET = operation("GET")
 logger = logging.getLogger("aiopinterest")
 
 
@@ -106,11 +103,11 @@ async def pinterest_not_found(request: web.Request) -> web.Response:
 async def test_the_request_id_is_on_every_api_error_and_in_its_text(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", pinterest_not_found)
+    server.route("GET", PIN, pinterest_not_found)
     client = await make_client()
 
     with pytest.raises(NotFoundError) as caught:
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     assert caught.value.request_id == "8f3a2c1d"
     assert str(caught.value).endswith("Pin not found.; code 3; x-pinterest-rid 8f3a2c1d")
 
@@ -129,11 +126,11 @@ async def test_raw_responses_carry_the_request_id(server: ApiServer, make_client
     async def found(request: web.Request) -> web.Response:
         return web.json_response({"id": "1"}, headers={"x-pinterest-rid": "77aa"})
 
-    server.route("GET", "/v5/items/{item_id}", found)
+    server.route("GET", PIN, found)
     client = await make_client()
     raw = RawResponse()
 
-    await client._request(GET, Item, path={"item_id": "1"}, options=RequestOptions(capture=raw))
+    await client.pins.get(pin_id="1", options=RequestOptions(capture=raw))
     assert raw.request_id == "77aa"
     assert RawResponse().request_id is None
 
@@ -141,14 +138,14 @@ async def test_raw_responses_carry_the_request_id(server: ApiServer, make_client
 async def test_the_debug_line_of_a_response_names_its_request_id(
     server: ApiServer, make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", pinterest_not_found)
+    server.route("GET", PIN, pinterest_not_found)
     client = await make_client()
     caplog.set_level(logging.DEBUG, logger="aiopinterest")
 
     with pytest.raises(NotFoundError):
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     [record] = [r for r in caplog.records if "-> 404" in r.getMessage()]
-    assert record.getMessage().endswith("(attempt 1, category cat_a, x-pinterest-rid 8f3a2c1d)")
+    assert record.getMessage().endswith("(attempt 1, category org_read, x-pinterest-rid 8f3a2c1d)")
 
 
 async def test_the_retry_and_give_up_lines_name_the_request_id(
@@ -159,12 +156,12 @@ async def test_the_retry_and_give_up_lines_name_the_request_id(
             {"code": 1, "message": "later"}, status=503, headers={"x-pinterest-rid": "5e5e"}
         )
 
-    server.route("GET", "/v5/items/{item_id}", unavailable)
+    server.route("GET", PIN, unavailable)
     client = await make_client(retry=RetryPolicy(max_attempts=2, jitter=lambda: 0.5))
     caplog.set_level(logging.INFO, logger="aiopinterest")
 
     with pytest.raises(ServerError):
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "aiopinterest"]
     assert [level for level, _ in lines] == ["INFO", "WARNING"]
-    assert all("category cat_a, x-pinterest-rid 5e5e)" in message for _, message in lines), lines
+    assert all("category org_read, x-pinterest-rid 5e5e)" in message for _, message in lines), lines
