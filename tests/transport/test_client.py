@@ -114,8 +114,7 @@ async def test_error_statuses_raise_typed_errors(
     )
     assert error.method == "GET" and error.url == f"{server.base_url}/pins/1"
     assert (
-        str(error)
-        == f"{status} on GET {server.base_url}/pins/1: Pin not found.; code 3; x-request-id abc123"
+        str(error) == f"{status} on GET {server.base_url}/pins/1: Pin not found.; code 3; x-request-id abc123"
     )
 
 
@@ -183,7 +182,10 @@ async def test_per_call_options(server: ApiServer, make_client: MakeClient) -> N
     client = await make_client()
     raw = RawResponse()
 
-    item = await client.pins.get(pin_id="1", options=RequestOptions(headers={"X-Trace": "t-9"}, query={"extra": "q"}, capture=raw, timeout=5))
+    item = await client.pins.get(
+        pin_id="1",
+        options=RequestOptions(headers={"X-Trace": "t-9"}, query={"extra": "q"}, capture=raw, timeout=5),
+    )
 
     assert item == Pin(id="q", title="t-9")
     assert raw.status == 200 and raw.headers["X-Request-Id"] == "r-1"
@@ -411,7 +413,9 @@ async def test_cancellation_mid_request_leaves_nothing_behind(
             group.cancel_scope.cancel()
 
     cancelled = server.requests[0]
-    for _ in range(200):  # the server notices the closed connection: it was neither pooled nor kept checked out
+    for _ in range(
+        200
+    ):  # the server notices the closed connection: it was neither pooled nor kept checked out
         if cancelled.transport is None:
             break
         await anyio.sleep(0.005)

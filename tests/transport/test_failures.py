@@ -30,7 +30,6 @@ from aiopinterest.errors import (
     RateLimitError,
     TransportError,
 )
-
 from aiopinterest.models import AdAccount, Pin
 
 from .conftest import AD_ACCOUNT, PIN, ApiServer, FakeClock, json_ad_account, json_pin

@@ -6,7 +6,8 @@ import asyncio
 import itertools
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import anyio
 import pytest
@@ -42,17 +43,18 @@ def too_many(headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"code": 8, "message": "slow down"}, status=429, headers=headers)
 
 
-def read_a(client: Client, number: str) -> Awaitable[object]:
-    return client.pins.get(pin_id=number)
+Read = Callable[[Client, str], Coroutine[Any, Any, object]]
 
 
-def read_b(client: Client, number: str) -> Awaitable[object]:
-    return client.ad_accounts.get(ad_account_id=number)
+async def read_a(client: Client, number: str) -> object:
+    return await client.pins.get(pin_id=number)
 
 
-async def call_all(
-    client: Client, count: int, read: Callable[[Client, str], Awaitable[object]] = read_a
-) -> None:
+async def read_b(client: Client, number: str) -> object:
+    return await client.ad_accounts.get(ad_account_id=number)
+
+
+async def call_all(client: Client, count: int, read: Read = read_a) -> None:
     async with anyio.create_task_group() as group:
         for n in range(count):
             group.start_soon(read, client, str(n))
@@ -240,7 +242,7 @@ async def test_a_429_blocks_its_category_only(server: ApiServer, make_client: Ma
     client = await make_client(clock=clock)
     done: list[str] = []
 
-    async def call(read: Callable[[Client, str], Awaitable[object]], name: str, number: str) -> None:
+    async def call(read: Read, name: str, number: str) -> None:
         await read(client, number)
         done.append(name)
 

@@ -20,7 +20,6 @@ from aiopinterest.errors import (
     ServerError,
     TransportError,
 )
-
 from aiopinterest.models import Pin
 
 from .conftest import PIN, SAVE, ApiServer, FakeClock, json_pin
