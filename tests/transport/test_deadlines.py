@@ -159,14 +159,28 @@ async def test_close_stops_the_timer() -> None:
     assert deadlines.stop(task) is False
 
 
-async def test_closing_the_client_stops_its_timer(server: ApiServer, make_client: MakeClient) -> None:
+async def test_closing_the_client_stops_its_timer(
+    server: ApiServer, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server.route("GET", PIN, json_pin)
+    await server.start()
+    loop = asyncio.get_running_loop()
+    timers: list[asyncio.TimerHandle] = []
+    schedule = loop.call_later
+
+    def recorded(delay: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        timer = schedule(delay, callback, *args, **kwargs)
+        timers.append(timer)
+        return timer
+
+    monkeypatch.setattr(loop, "call_later", recorded)  # every timer the client (and aiohttp) sets from now on
     client = await make_client()
     await client.pins.get(pin_id="1")
-    # Private state: an armed timer shows only as a handle on the loop's heap, nowhere a test can see it.
-    assert client._transport._deadlines._timer is not None  # armed by the first attempt, for its deadline
+    monkeypatch.undo()
+    assert any(not timer.cancelled() for timer in timers)  # the attempt deadline's, armed by the first call
+
     await client.close()
-    assert client._transport._deadlines._timer is None
+    assert [timer for timer in timers if not timer.cancelled() and timer.when() > loop.time()] == []
 
 
 def test_a_second_event_loop_gets_a_timer_of_its_own() -> None:

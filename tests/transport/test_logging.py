@@ -8,13 +8,12 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import web
 
 from aiopinterest import Client, RawResponse, RequestOptions, RetryPolicy
-from aiopinterest._logging import configure_from_environment
 from aiopinterest.errors import APIError, NotFoundError, ServerError
 
 from .conftest import PIN, ApiServer
@@ -23,44 +22,44 @@ MakeClient = Callable[..., Awaitable[Client]]
 logger = logging.getLogger("aiopinterest")
 
 
-@pytest.fixture
-def restore_logger() -> Iterator[None]:
-    handlers, level = list(logger.handlers), logger.level
-    yield
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
-
-
-@pytest.mark.usefixtures("restore_logger")
-@pytest.mark.parametrize(("value", "level"), [("debug", logging.DEBUG), ("INFO", logging.INFO)])
-def test_pinterest_log_sets_the_level_and_adds_one_stderr_handler(value: str, level: int) -> None:
-    handler = configure_from_environment(value)
-    again = configure_from_environment(value)
-
-    assert handler is not None and again is handler
-    assert logger.level == level
-    assert [h for h in logger.handlers if h is handler] == [handler]
-    assert isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr
-
-
-@pytest.mark.usefixtures("restore_logger")
-def test_no_pinterest_log_changes_nothing() -> None:
-    before = list(logger.handlers), logger.level
-    assert configure_from_environment("") is None
-    assert (list(logger.handlers), logger.level) == before
-
-
-@pytest.mark.usefixtures("restore_logger")
-def test_an_unknown_level_warns_with_the_accepted_ones() -> None:
-    with pytest.warns(RuntimeWarning, match="debug, info, warning, error"):
-        assert configure_from_environment("verbose") is None
-
-
 def run_python(code: str, **environment: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINTEREST_")} | environment
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=60
     )
+
+
+SHOW_THE_LOGGER = """
+    import importlib, logging, sys
+    import aiopinterest
+    importlib.reload(aiopinterest)  # the variable is read a second time
+    logger = logging.getLogger("aiopinterest")
+    print(logger.level, [isinstance(h, logging.StreamHandler) and h.stream is sys.stderr for h in logger.handlers])
+"""
+
+
+@pytest.mark.parametrize(("value", "level"), [("debug", logging.DEBUG), ("INFO", logging.INFO)])
+def test_pinterest_log_sets_the_level_and_adds_one_stderr_handler(value: str, level: int) -> None:
+    completed = run_python(SHOW_THE_LOGGER, PINTEREST_LOG=value)
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split(maxsplit=1) == [str(level), "[True]\n"]
+
+
+def test_no_pinterest_log_changes_nothing() -> None:
+    completed = run_python(SHOW_THE_LOGGER)
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"{logging.NOTSET} []\n"
+
+
+def test_an_unknown_level_warns_with_the_accepted_ones() -> None:
+    completed = run_python(SHOW_THE_LOGGER, PINTEREST_LOG="verbose")
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"{logging.NOTSET} []\n"
+    assert "RuntimeWarning: PINTEREST_LOG='verbose' is not a level" in completed.stderr
+    assert "debug, info, warning, error" in completed.stderr
 
 
 CALL_THE_SIMULATOR = """
