@@ -13,6 +13,8 @@ import msgspec
 import pytest
 
 from aiopinterest import OPERATIONS
+
+# Internal entries, driven directly: every payload of the spec, more than a loopback call per payload can afford.
 from aiopinterest._decoding import decode_lenient
 from aiopinterest._validation import validate
 from codegen import source

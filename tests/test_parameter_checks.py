@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+# Unit test of two internal implementations of one rule (the compiled fast path and the schema walk).
 from aiopinterest._validation import Schema, checker, validate
 from aiopinterest.errors import RequestValidationError
 

@@ -16,8 +16,10 @@ import msgspec
 import pytest
 
 import aiopinterest
-from aiopinterest import OPERATIONS
-from aiopinterest._operation import Operation
+from aiopinterest import OPERATIONS, Operation
+
+# The client's validator, on purpose: the synthesiser builds values with the simulator's own checks, so these
+# tests also show that the two independent implementations agree.
 from aiopinterest._validation import validate
 from aiopinterest.errors import RequestValidationError
 from aiopinterest.testing import PinterestSimulator, Synthesiser

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
+import os
+import subprocess
+import sys
+import textwrap
 from typing import Any
 
 import aiohttp
@@ -153,3 +158,75 @@ async def test_nested_deep_object_query_parameters_are_read(
     query["parameters[report][report_type]"] = "NO_SUCH_REPORT"
     status, body = await _send(pinterest_simulator, http, "GET", "/catalogs/reports/stats", params=query)
     assert status == 400 and "parameters.report" in body["message"], body
+
+
+_IMAGE = {"source_type": "image_url", "url": "https://example.com/a.jpg"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"media_source": _IMAGE}, id="no board"),
+        pytest.param({"media_source": _IMAGE, "is_removable": False}, id="no board, not ad-only"),
+        pytest.param({"media_source": _IMAGE, "board_id": None}, id="null board"),
+    ],
+)
+async def test_an_organic_pin_without_a_board_is_refused(
+    pinterest_simulator: PinterestSimulator, http: aiohttp.ClientSession, body: dict[str, Any]
+) -> None:
+    status, error = await _send(pinterest_simulator, http, "POST", "/pins", body=body)
+    assert status == 400, error
+    assert " body.board_id: is required unless is_removable is true" in error["message"], error
+
+
+async def test_an_ad_only_pin_needs_no_board_and_is_on_none(
+    pinterest_simulator: PinterestSimulator, http: aiohttp.ClientSession
+) -> None:
+    [board_id] = pinterest_simulator.seed(boards=1, pins_per_board=1)
+    body = {"media_source": _IMAGE, "is_removable": True, "title": "ad only"}
+    status, pin = await _send(pinterest_simulator, http, "POST", "/pins", body=body)
+    assert status == 200, pin
+    assert (pin.get("board_id"), pin["is_removable"], pin["title"]) == (None, True, "ad only")
+    status, fetched = await _send(pinterest_simulator, http, "GET", f"/pins/{pin['id']}")
+    assert status == 200 and fetched["id"] == pin["id"]
+    _, listing = await _send(pinterest_simulator, http, "GET", f"/boards/{board_id}/pins")
+    assert pin["id"] not in [item["id"] for item in listing["items"]]
+    headers = {"Authorization": f"Bearer {pinterest_simulator.access_token}"}
+    async with http.delete(f"{pinterest_simulator.base_url}/pins/{pin['id']}", headers=headers) as response:
+        assert response.status == 204
+    status, _ = await _send(pinterest_simulator, http, "GET", f"/pins/{pin['id']}")
+    assert status == 404
+
+
+_REFUSE_A_BAD_BODY_AND_LIST_THE_CLIENT_MODULES = """
+    import asyncio, sys, aiohttp
+    from aiopinterest.testing import PinterestSimulator
+
+    async def main():
+        async with PinterestSimulator() as sim, aiohttp.ClientSession() as http:
+            headers = {"Authorization": f"Bearer {sim.access_token}"}
+            async with http.post(sim.base_url + "/boards", json={"name": 42}, headers=headers) as response:
+                print(response.status, (await response.json())["message"])
+
+    asyncio.run(main())
+    print(sorted(name for name in sys.modules if name.startswith("aiopinterest._")))
+"""
+
+
+def test_the_simulator_checks_requests_with_code_of_its_own() -> None:
+    # The simulator refuses a bad body sent past the client without loading any of the client's request code,
+    # so a fault in the client's validation cannot hide as the same fault in the simulator.
+    completed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_REFUSE_A_BAD_BODY_AND_LIST_THE_CLIENT_MODULES)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PINTEREST_")},
+    )
+    assert completed.returncode == 0, completed.stderr
+    refusal, modules = completed.stdout.splitlines()
+    assert refusal.startswith("400 ") and " body.name: expected a string, got int 42" in refusal
+    loaded = ast.literal_eval(modules)
+    assert "aiopinterest._generated" in loaded  # the spec's data, shared on purpose
+    for client_code in ("aiopinterest._validation", "aiopinterest._request_builder", "aiopinterest._client"):
+        assert client_code not in loaded

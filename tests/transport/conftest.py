@@ -8,48 +8,21 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
-import msgspec
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from yarl import URL
 
-from aiopinterest._client import Client
-from aiopinterest._operation import Operation, Parameter
-from aiopinterest._transport.retry import RetryPolicy
+from aiopinterest import Client, RetryPolicy
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-
-class Item(msgspec.Struct):
-    """The response type of the hand-made test operations."""
-
-    id: str
-    title: str | None = None
-
-
-def operation(
-    method: str = "GET",
-    *,
-    category: str = "cat_a",
-    path: str = "/items/{item_id}",
-    scopes: tuple[str, ...] = (),
-    sandbox: bool = True,
-) -> Operation:
-    """A hand-built operation taking one path parameter ``item_id`` and no body."""
-    return Operation(
-        operation_id=f"items/{method.lower()}_{category}",
-        method=method,  # type: ignore[arg-type]
-        path=path,
-        namespace="items",
-        name=method.lower(),
-        summary="test operation",
-        ratelimit_category=category,
-        scopes=scopes,
-        sandbox=sandbox,
-        parameters=(Parameter(name="item_id", location="path", required=True, schema={"type": "string"}),),
-        response="Item",
-    )
+#: The routes of the operations transport tests call through the public API. Pin ids are digits (the spec's
+#: pattern); ``pins.get`` is in category ``org_read``, ``pins.save`` and ``pins.delete`` in ``org_write``,
+#: ``ad_accounts.get`` in ``ads_read``.
+PIN = "/v5/pins/{pin_id}"
+SAVE = "/v5/pins/{pin_id}/save"
+AD_ACCOUNT = "/v5/ad_accounts/{ad_account_id}"
 
 
 class FakeClock:
@@ -155,6 +128,10 @@ class ApiServer:
             await self._server.close()
 
     @property
+    def started(self) -> bool:
+        return self._server is not None
+
+    @property
     def origin(self) -> str:
         assert self._server is not None
         return str(self._server.make_url("/")).rstrip("/")
@@ -205,7 +182,7 @@ async def make_client(
     clients: list[Client] = []
 
     async def make(**kwargs: Any) -> Client:
-        if server._server is None:
+        if not server.started:
             await server.start()
         kwargs.setdefault("access_token", "test-access-token")
         kwargs.setdefault("base_url", server.base_url)
@@ -220,6 +197,11 @@ async def make_client(
         await client.close()
 
 
-async def json_item(request: web.Request) -> web.Response:
-    """A handler answering 200 with an Item."""
-    return web.json_response({"id": request.match_info.get("item_id", "1"), "title": "ok"})
+async def json_pin(request: web.Request) -> web.Response:
+    """A handler answering 200 with a Pin whose id is the path's ``pin_id`` and whose title is ``ok``."""
+    return web.json_response({"id": request.match_info.get("pin_id", "1"), "title": "ok"})
+
+
+async def json_ad_account(request: web.Request) -> web.Response:
+    """A handler answering 200 with an AdAccount whose id is the path's ``ad_account_id``."""
+    return web.json_response({"id": request.match_info["ad_account_id"], "name": "ok"})

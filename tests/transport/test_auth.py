@@ -10,15 +10,13 @@ import anyio
 import pytest
 from aiohttp import web
 
-from aiopinterest._client import Client
-from aiopinterest._transport.auth import OAuthToken
-from aiopinterest._transport.hooks import RequestEvent, ResponseEvent
+from aiopinterest import Client, OAuthToken, RequestEvent, ResponseEvent
 from aiopinterest.errors import AuthenticationError, CredentialsError, MissingScopeError, PinterestError
+from aiopinterest.models import Pin
 
-from .conftest import ApiServer, FakeClock, Item, json_item, operation
+from .conftest import PIN, ApiServer, FakeClock, json_pin
 
 MakeClient = Callable[..., Awaitable[Client]]
-GET = operation("GET")
 
 APP_ID = "app-1234"
 APP_SECRET = "app-secret-s3cr3t"
@@ -35,7 +33,7 @@ SECRETS = (
 
 
 class TokenServer:
-    """/v5/oauth/token issuing NEW_TOKEN, and /v5/items/{id} accepting only the currently valid token."""
+    """/v5/oauth/token issuing NEW_TOKEN, and /v5/pins/{pin_id} accepting only the currently valid token."""
 
     def __init__(self, server: ApiServer, *, valid: str = NEW_TOKEN, expires_in: int = 2_592_000) -> None:
         self.valid = valid
@@ -44,7 +42,7 @@ class TokenServer:
         self.refresh_expires_at: float | None = None
         self.forms: list[dict[str, str]] = []
         server.route("POST", "/v5/oauth/token", self.token)
-        server.route("GET", "/v5/items/{item_id}", self.item)
+        server.route("GET", PIN, self.item)
 
     async def token(self, request: web.Request) -> web.Response:
         expected = "Basic " + base64.b64encode(f"{APP_ID}:{APP_SECRET}".encode()).decode()
@@ -73,14 +71,18 @@ class TokenServer:
     async def item(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.valid}":
             return web.json_response({"code": 2, "message": "Authentication failed."}, status=401)
-        return await json_item(request)
+        return await json_pin(request)
+
+
+async def json_board(request: web.Request) -> web.Response:
+    return web.json_response({"id": request.match_info["board_id"], "name": "ok"})
 
 
 async def test_bearer_token_is_sent(server: ApiServer, make_client: MakeClient) -> None:
     tokens = TokenServer(server, valid=OLD_TOKEN)
     client = await make_client(access_token=OLD_TOKEN)
 
-    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+    assert await client.pins.get(pin_id="1") == Pin(id="1", title="ok")
     assert tokens.forms == []
 
 
@@ -91,7 +93,7 @@ async def test_access_token_from_environment(
     monkeypatch.setenv("PINTEREST_ACCESS_TOKEN", OLD_TOKEN)
     client = await make_client(access_token=None)
 
-    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+    assert await client.pins.get(pin_id="1") == Pin(id="1", title="ok")
 
 
 async def test_401_renews_the_token_then_retries(server: ApiServer, make_client: MakeClient) -> None:
@@ -105,13 +107,13 @@ async def test_401_renews_the_token_then_retries(server: ApiServer, make_client:
         on_token_refresh=persisted.append,
     )
 
-    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+    assert await client.pins.get(pin_id="1") == Pin(id="1", title="ok")
 
     assert tokens.forms == [{"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN}]
     assert [token.access_token for token in persisted] == [NEW_TOKEN]
     assert persisted[0].refresh_token == REFRESH_TOKEN and persisted[0].expires_in == 2_592_000
     assert client.granted_scopes == frozenset({"boards:read", "pins:read"})
-    assert server.hits["/v5/items/1"] == 2
+    assert server.hits["/v5/pins/1"] == 2
 
 
 async def test_a_401_without_app_credentials_raises(server: ApiServer, make_client: MakeClient) -> None:
@@ -119,7 +121,7 @@ async def test_a_401_without_app_credentials_raises(server: ApiServer, make_clie
     client = await make_client(access_token=OLD_TOKEN)
 
     with pytest.raises(AuthenticationError) as caught:
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     assert caught.value.message == "Authentication failed." and caught.value.attempts == 1
 
 
@@ -132,7 +134,7 @@ async def test_a_token_still_rejected_after_renewal_raises(
     )
 
     with pytest.raises(AuthenticationError):
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     assert len(tokens.forms) == 1  # renewed once, not in a loop
 
 
@@ -153,10 +155,10 @@ async def test_200_concurrent_401s_cause_exactly_one_refresh(
         on_token_refresh=persist,
         max_concurrency=200,
     )
-    results: list[Item] = []
+    results: list[Pin] = []
 
     async def call(n: int) -> None:
-        results.append(await client._request(GET, Item, path={"item_id": str(n)}))
+        results.append(await client.pins.get(pin_id=str(n)))
 
     async with anyio.create_task_group() as group:
         for n in range(200):
@@ -176,7 +178,7 @@ async def test_a_failed_renewal_is_shared_not_repeated(server: ApiServer, make_c
 
     async def call(n: int) -> None:
         try:
-            await client._request(GET, Item, path={"item_id": str(n)})
+            await client.pins.get(pin_id=str(n))
         except PinterestError as error:
             failures.append(error)
 
@@ -197,9 +199,9 @@ async def test_missing_token_is_obtained_with_client_credentials(
         access_token=None, app_id=APP_ID, app_secret=APP_SECRET, scopes=["pins:read", "boards:read"]
     )
 
-    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+    assert await client.pins.get(pin_id="1") == Pin(id="1", title="ok")
     assert tokens.forms == [{"grant_type": "client_credentials", "scope": "boards:read,pins:read"}]
-    assert server.hits["/v5/items/1"] == 1
+    assert server.hits["/v5/pins/1"] == 1
 
 
 async def test_expiring_token_is_renewed_before_use(
@@ -210,15 +212,15 @@ async def test_expiring_token_is_renewed_before_use(
         access_token=None, app_id=APP_ID, app_secret=APP_SECRET, refresh_token=REFRESH_TOKEN
     )
 
-    await client._request(GET, Item, path={"item_id": "1"})
+    await client.pins.get(pin_id="1")
     clock.now += 3000
-    await client._request(GET, Item, path={"item_id": "2"})
+    await client.pins.get(pin_id="2")
     assert len(tokens.forms) == 1
     clock.now += 600  # within the renewal margin before expiry
-    await client._request(GET, Item, path={"item_id": "3"})
+    await client.pins.get(pin_id="3")
 
     assert len(tokens.forms) == 2
-    assert server.hits["/v5/items/3"] == 1  # renewed up front, no 401 round trip
+    assert server.hits["/v5/pins/3"] == 1  # renewed up front, no 401 round trip
 
 
 async def test_no_credentials_at_all_is_a_clear_error(server: ApiServer, make_client: MakeClient) -> None:
@@ -226,7 +228,7 @@ async def test_no_credentials_at_all_is_a_clear_error(server: ApiServer, make_cl
     client = await make_client(access_token=None)
 
     with pytest.raises(CredentialsError, match="PINTEREST_ACCESS_TOKEN"):
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     assert server.hits == {}
 
 
@@ -237,24 +239,26 @@ async def test_scopes_learnt_from_the_token_response_are_checked_before_sending(
     client = await make_client(
         access_token=None, app_id=APP_ID, app_secret=APP_SECRET, refresh_token=REFRESH_TOKEN
     )
-    writes = operation("GET", scopes=("boards:read", "pins:write", "ads:read"))
 
+    # pins.save needs boards:read, boards:write, pins:read, pins:write; the token has boards:read, pins:read.
     with pytest.raises(MissingScopeError) as caught:
-        await client._request(writes, Item, path={"item_id": "1"})
+        await client.pins.save(pin_id="1", board_id="9")
 
-    assert caught.value.missing == ("pins:write", "ads:read")
-    assert "pins:write, ads:read" in str(caught.value)
-    assert "/v5/items/1" not in server.hits
+    assert caught.value.missing == ("boards:write", "pins:write")
+    assert "boards:write, pins:write" in str(caught.value)
+    assert "/v5/pins/1/save" not in server.hits
 
 
 async def test_scopes_given_by_the_caller_are_checked(server: ApiServer, make_client: MakeClient) -> None:
-    server.route("GET", "/v5/items/{item_id}", json_item)
-    client = await make_client(scopes=["pins:read"])
+    server.route("GET", PIN, json_pin)
+    server.route("GET", "/v5/boards/{board_id}", json_board)
+    client = await make_client(scopes=["boards:read"])
 
-    with pytest.raises(MissingScopeError):
-        await client._request(operation("GET", scopes=("boards:read",)), Item, path={"item_id": "1"})
-    granted = operation("GET", scopes=("pins:read",))
-    assert await client._request(granted, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+    with pytest.raises(MissingScopeError, match="pins:read"):  # pins.get needs boards:read and pins:read
+        await client.pins.get(pin_id="1")
+    assert "/v5/pins/1" not in server.hits
+    board = await client.boards.get(board_id="1")  # needs boards:read only
+    assert (board.id, board.name) == ("1", "ok")
 
 
 async def test_bearer_goes_only_to_the_api_origin(
@@ -271,6 +275,7 @@ async def test_bearer_goes_only_to_the_api_origin(
     await other.start()
     client = await make_client()
 
+    # Private entry: _request_raw carries media uploads to S3, where this rule matters; no public raw call exists.
     response = await client._request_raw("POST", str(other.url("/upload")), body=b"file")
     assert response.status == 204 and seen == [None]
     with pytest.raises(ValueError, match="refusing to send the access token"):
@@ -281,9 +286,10 @@ async def test_authenticated_raw_request_to_the_api(server: ApiServer, make_clie
     TokenServer(server, valid=OLD_TOKEN)
     client = await make_client(access_token=OLD_TOKEN)
 
-    response = await client._request_raw("GET", "/items/7", authenticated=True, category="cat_a")
+    # Private entry: _request_raw is what report downloads use for API-origin URLs; no public raw call exists.
+    response = await client._request_raw("GET", "/pins/7", authenticated=True, category="org_read")
     assert response.status == 200 and b'"7"' in response.content
-    assert client.metrics["cat_a"].requests == 1
+    assert client.metrics["org_read"].requests == 1
 
 
 async def test_bearer_is_dropped_on_a_redirect_to_another_origin(
@@ -305,13 +311,13 @@ async def test_bearer_is_dropped_on_a_redirect_to_another_origin(
     async def redirect_home(request: web.Request) -> web.Response:
         raise web.HTTPTemporaryRedirect("/v5/same")
 
-    server.route("GET", "/v5/items/away", redirect_away)
-    server.route("GET", "/v5/items/home", redirect_home)
+    server.route("GET", "/v5/pins/1", redirect_away)
+    server.route("GET", "/v5/pins/2", redirect_home)
     server.route("GET", "/v5/same", record)
     client = await make_client(access_token=OLD_TOKEN)
 
-    assert await client._request(GET, Item, path={"item_id": "away"}) == Item(id="9")
-    assert await client._request(GET, Item, path={"item_id": "home"}) == Item(id="9")
+    assert await client.pins.get(pin_id="1") == Pin(id="9")  # redirected away
+    assert await client.pins.get(pin_id="2") == Pin(id="9")  # redirected home
 
     assert seen == {other.url("/").authority: None, server.url("/").authority: f"Bearer {OLD_TOKEN}"}
 
@@ -333,12 +339,12 @@ async def test_no_secret_in_logs_reprs_errors_or_hook_events(
         on_token_refresh=persisted.append,
     )
 
-    await client._request(GET, Item, path={"item_id": "1"})
+    await client.pins.get(pin_id="1")
     broken = await make_client(
         access_token=OLD_TOKEN, app_id=APP_ID, app_secret=APP_SECRET + "-wrong", refresh_token=REFRESH_TOKEN
     )
     with pytest.raises(AuthenticationError) as caught:
-        await broken._request(GET, Item, path={"item_id": "1"})
+        await broken.pins.get(pin_id="1")
 
     texts = [
         caplog.text,
@@ -395,11 +401,11 @@ async def test_cancelling_the_renewing_call_lets_every_waiter_succeed(
     server: ApiServer, renewing_client: MakeClient
 ) -> None:
     tokens, persisted, client = await held_renewal(server, renewing_client)
-    results: list[Item] = []
+    results: list[Pin] = []
     renewer = anyio.CancelScope()
 
     async def call(n: int) -> None:
-        results.append(await client._request(GET, Item, path={"item_id": str(n)}))
+        results.append(await client.pins.get(pin_id=str(n)))
 
     async def renewing_call() -> None:
         with renewer:
@@ -430,7 +436,7 @@ async def test_a_renewal_whose_only_caller_was_cancelled_still_keeps_the_new_tok
     tokens, persisted, client = await held_renewal(server, renewing_client)
 
     async def call() -> None:
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
 
     with anyio.fail_after(5):
         async with anyio.create_task_group() as group:
@@ -440,7 +446,7 @@ async def test_a_renewal_whose_only_caller_was_cancelled_still_keeps_the_new_tok
     tokens.release.set()
 
     # The refresh token the server may have rotated in that response is not lost: the next call uses the result.
-    assert await client._request(GET, Item, path={"item_id": "2"}) == Item(id="2", title="ok")
+    assert await client.pins.get(pin_id="2") == Pin(id="2", title="ok")
     assert len(tokens.forms) == 1 and len(persisted) == 1
 
 
@@ -452,7 +458,7 @@ async def test_continuous_refresh_is_asked_for_when_enabled(
         continuous_refresh=True,
     )
 
-    await client._request(GET, Item, path={"item_id": "1"})
+    await client.pins.get(pin_id="1")
 
     assert tokens.forms == [
         {"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN, "continuous_refresh": "true"}
@@ -468,7 +474,7 @@ async def test_a_refresh_token_known_to_be_expired_fails_before_sending(
     )
 
     with pytest.raises(CredentialsError, match=r"refresh token expired at .* authorize the app again"):
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     assert server.hits == {}
 
 
@@ -485,19 +491,19 @@ async def test_the_refresh_token_expiry_from_the_token_response_is_kept_and_enfo
     )
     caplog.set_level(logging.WARNING, logger="aiopinterest")
 
-    await client._request(GET, Item, path={"item_id": "1"})
+    await client.pins.get(pin_id="1")
     assert persisted[0].refresh_token_expires_at == tokens.refresh_expires_at
     assert "refresh_token_expires_at" in repr(persisted[0]) and REFRESH_TOKEN not in repr(persisted[0])
     assert caplog.text == ""
 
     clock.now += 8 * 86_400
-    await client._request(GET, Item, path={"item_id": "2"})
+    await client.pins.get(pin_id="2")
     assert "the refresh token expires in 2.0 days" in caplog.text
 
     clock.now += 3 * 86_400
     with pytest.raises(CredentialsError, match="refresh token expired"):
-        await client._request(GET, Item, path={"item_id": "3"})
-    assert len(tokens.forms) == 2 and "/v5/items/3" not in server.hits
+        await client.pins.get(pin_id="3")
+    assert len(tokens.forms) == 2 and "/v5/pins/3" not in server.hits
 
 
 async def test_the_refresh_token_expiry_follows_refresh_token_expires_in(
@@ -510,7 +516,7 @@ async def test_the_refresh_token_expiry_follows_refresh_token_expires_in(
     )
     issued = clock.time()
 
-    await client._request(GET, Item, path={"item_id": "1"})
+    await client.pins.get(pin_id="1")
 
     assert persisted[0].refresh_token_expires_at == issued + 5_184_000
 
@@ -522,7 +528,7 @@ async def test_a_token_renewal_is_logged_at_info_without_the_token(
     client = await renewing_client()
     caplog.set_level(logging.INFO, logger="aiopinterest")
 
-    await client._request(GET, Item, path={"item_id": "1"})
+    await client.pins.get(pin_id="1")
 
     renewals = [
         r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "renewed" in r.getMessage()

@@ -8,19 +8,17 @@ import anyio
 import pytest
 from aiohttp import web
 
-from aiopinterest._client import Client
-from aiopinterest._transport.hooks import CallEndEvent, CallEvent, RequestEvent, ResponseEvent
+from aiopinterest import CallEndEvent, CallEvent, Client, RequestEvent, ResponseEvent
 from aiopinterest.errors import NotFoundError
 
-from .conftest import ApiServer, FakeClock, Item, json_item, operation
+from .conftest import PIN, ApiServer, FakeClock, json_pin
 
 MakeClient = Callable[..., Awaitable[Client]]
-GET = operation("GET")
 Event = CallEvent | CallEndEvent | RequestEvent | ResponseEvent
 
 
 def answers(*statuses: int) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """A handler answering each status in turn (429s asking for a 2 s wait), then 200 with an Item."""
+    """A handler answering each status in turn (429s asking for a 2 s wait), then 200 with a Pin."""
     remaining = list(statuses)
 
     async def handler(request: web.Request) -> web.Response:
@@ -29,7 +27,7 @@ def answers(*statuses: int) -> Callable[[web.Request], Awaitable[web.Response]]:
             return web.json_response(
                 {"code": 1, "message": "no"}, status=status, headers={"Retry-After": "2"}
             )
-        return await json_item(request)
+        return await json_pin(request)
 
     return handler
 
@@ -46,11 +44,11 @@ def recorder(client: Client) -> list[Event]:
 async def test_call_hooks_run_once_around_every_attempt(
     server: ApiServer, make_client: MakeClient, clock: FakeClock
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", answers(503))
+    server.route("GET", PIN, answers(503))
     client = await make_client()
     events = recorder(client)
 
-    await client._request(GET, Item, path={"item_id": "1"})
+    await client.pins.get(pin_id="1")
 
     assert [type(e).__name__ for e in events] == [
         "CallEvent",
@@ -62,8 +60,8 @@ async def test_call_hooks_run_once_around_every_attempt(
     ]
     call, first, _, second, _, end = events
     assert isinstance(call, CallEvent) and isinstance(end, CallEndEvent)
-    assert (call.method, call.category, call.operation_id) == ("GET", "cat_a", "items/get_cat_a")
-    assert call.url.endswith("/v5/items/1")
+    assert (call.method, call.category, call.operation_id) == ("GET", "org_read", "pins/get")
+    assert call.url.endswith("/v5/pins/1")
     assert isinstance(first, RequestEvent) and isinstance(second, RequestEvent)
     assert (first.backoff, first.retry_reason, first.rate_limit_wait) == (0.0, None, 0.0)
     assert (second.backoff, second.retry_reason) == (clock.sleeps[0], "503")
@@ -74,23 +72,23 @@ async def test_call_hooks_run_once_around_every_attempt(
 async def test_a_429_wait_is_reported_as_the_next_attempts_rate_limit_wait(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", answers(429))
+    server.route("GET", PIN, answers(429))
     client = await make_client()
     events = recorder(client)
 
-    await client._request(GET, Item, path={"item_id": "1"})
+    await client.pins.get(pin_id="1")
 
     retried = [e for e in events if isinstance(e, RequestEvent)][1]
     assert (retried.rate_limit_wait, retried.backoff, retried.retry_reason) == (2.0, 0.0, "429")
 
 
 async def test_call_end_sees_the_error_a_call_raises(server: ApiServer, make_client: MakeClient) -> None:
-    server.route("GET", "/v5/items/{item_id}", answers(404))
+    server.route("GET", PIN, answers(404))
     client = await make_client()
     events = recorder(client)
 
     with pytest.raises(NotFoundError):
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
 
     end = events[-1]
     assert isinstance(end, CallEndEvent)
@@ -102,12 +100,12 @@ async def test_call_end_runs_when_the_call_is_cancelled(server: ApiServer, make_
         await server.stalled()
         return web.Response()
 
-    server.route("GET", "/v5/items/{item_id}", stalled)
+    server.route("GET", PIN, stalled)
     client = await make_client()
     events = recorder(client)
 
     with anyio.move_on_after(0.2):
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
 
     end = events[-1]
     assert isinstance(end, CallEndEvent)
@@ -118,7 +116,7 @@ async def test_call_end_runs_when_the_call_is_cancelled(server: ApiServer, make_
 async def test_a_failing_call_start_hook_fails_the_call_before_sending(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", json_item)
+    server.route("GET", PIN, json_pin)
     client = await make_client()
 
     def refuse(event: CallEvent) -> None:
@@ -126,5 +124,5 @@ async def test_a_failing_call_start_hook_fails_the_call_before_sending(
 
     client.hooks.call_start.append(refuse)
     with pytest.raises(RuntimeError, match="no calls now"):
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     assert server.hits == {}

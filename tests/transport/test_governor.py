@@ -6,20 +6,21 @@ import asyncio
 import itertools
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import anyio
 import pytest
 from aiohttp import web
 
-from aiopinterest._client import Client
+from aiopinterest import Client
 from aiopinterest.errors import RateLimitError
 
-from .conftest import ApiServer, FakeClock, Item, json_item, operation
+from .conftest import AD_ACCOUNT, PIN, ApiServer, FakeClock, json_ad_account, json_pin
 
 MakeClient = Callable[..., Awaitable[Client]]
-READ_A = operation("GET", category="cat_a")
-READ_B = operation("GET", category="cat_b", path="/other/{item_id}")
+# Calls of two categories: pins.get is org_read, ad_accounts.get is ads_read.
+WARM_UP, HOLDER, LIMITED = "900", "901", "902"
 
 
 class Windows:
@@ -42,10 +43,21 @@ def too_many(headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"code": 8, "message": "slow down"}, status=429, headers=headers)
 
 
-async def call_all(client: Client, count: int, op: object = READ_A) -> None:
+Read = Callable[[Client, str], Coroutine[Any, Any, object]]
+
+
+async def read_a(client: Client, number: str) -> object:
+    return await client.pins.get(pin_id=number)
+
+
+async def read_b(client: Client, number: str) -> object:
+    return await client.ad_accounts.get(ad_account_id=number)
+
+
+async def call_all(client: Client, count: int, read: Read = read_a) -> None:
     async with anyio.create_task_group() as group:
         for n in range(count):
-            group.start_soon(lambda n=n: client._request(op, Item, path={"item_id": str(n)}))  # type: ignore[arg-type]
+            group.start_soon(read, client, str(n))
 
 
 async def test_concurrent_calls_never_send_past_the_remaining_budget(
@@ -64,17 +76,17 @@ async def test_concurrent_calls_never_send_past_the_remaining_budget(
         }
         if not accepted:
             return too_many(headers)
-        response = await json_item(request)
+        response = await json_pin(request)
         response.headers.update(headers)
         return response
 
-    server.route("GET", "/v5/items/{item_id}", counted)
+    server.route("GET", PIN, counted)
     client = await make_client()
 
     with anyio.fail_after(10):
         await call_all(client, 64)
 
-    assert client.metrics["cat_a"].rate_limited == 0
+    assert client.metrics["org_read"].rate_limited == 0
     assert windows.counts == {0: 10, 1: 10, 2: 10, 3: 10, 4: 10, 5: 10, 6: 4}
     # Each window's sends go the moment it opens: nobody waits once the budget allows it.
     assert sorted(set(sent_at)) == [1000.0 + 60 * k for k in range(7)]
@@ -89,7 +101,7 @@ async def test_a_burst_of_retries_after_a_429_all_go_when_the_block_ends(
 
     async def blocking(request: web.Request) -> web.Response:
         arrived.append(clock.now)
-        if request.match_info["item_id"] == "warm-up":
+        if request.match_info["pin_id"] == WARM_UP:
             return web.json_response(
                 {"id": "1"}, headers={"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "999"}
             )
@@ -99,18 +111,18 @@ async def test_a_burst_of_retries_after_a_429_all_go_when_the_block_ends(
                 burst.set()
             await burst.wait()
             return too_many({"Retry-After": "5"})
-        return await json_item(request)
+        return await json_pin(request)
 
-    server.route("GET", "/v5/items/{item_id}", blocking)
+    server.route("GET", PIN, blocking)
     client = await make_client()
-    await client._request(READ_A, Item, path={"item_id": "warm-up"})
+    await client.pins.get(pin_id=WARM_UP)
     start = clock.now
 
     with anyio.fail_after(10):
         await call_all(client, 30)
 
     retried = arrived[31:]
-    assert client.metrics["cat_a"].rate_limited == 30
+    assert client.metrics["org_read"].rate_limited == 30
     assert len(retried) == 30 and set(retried) == {start + 5}
 
 
@@ -122,36 +134,32 @@ async def test_calls_waiting_for_a_slot_send_nothing_during_a_block(
     release_429 = asyncio.Event()
 
     async def handler(request: web.Request) -> web.Response:
-        item = request.match_info["item_id"]
+        item = request.match_info["pin_id"]
         arrived.append((item, clock.now))
-        if item == "limited" and len(arrived) == 3:
+        if item == LIMITED and len(arrived) == 3:
             await release_429.wait()
             return too_many({"Retry-After": "10"})
-        if item == "holder":
+        if item == HOLDER:
             await server.stalled()
-        return await json_item(request)
+        return await json_pin(request)
 
-    server.route("GET", "/v5/items/{item_id}", handler)
+    server.route("GET", PIN, handler)
     client = await make_client(clock=clock, max_concurrency=2)
-    await client._request(READ_A, Item, path={"item_id": "warm-up"})  # the category's first answer
+    await client.pins.get(pin_id=WARM_UP)  # the category's first answer
     arrived.clear()
-    arrived.append(("warm-up", clock.now))
+    arrived.append((WARM_UP, clock.now))
     async with anyio.create_task_group() as group:
-        group.start_soon(lambda: client._request(READ_A, Item, path={"item_id": "holder"}))
+        group.start_soon(read_a, client, HOLDER)
         await anyio.sleep(0.05)
-        group.start_soon(lambda: client._request(READ_A, Item, path={"item_id": "limited"}))
+        group.start_soon(read_a, client, LIMITED)
         await anyio.sleep(0.05)
         for n in range(10):  # admitted by an open budget, queued for the two busy slots
-            group.start_soon(lambda n=n: client._request(READ_A, Item, path={"item_id": f"queued{n}"}))
+            group.start_soon(read_a, client, str(n))
         await anyio.sleep(0.05)
         release_429.set()
         await clock.until_sleeping(1)  # the block's timer
         await anyio.sleep(0.1)
-        assert [item for item, _ in arrived] == [
-            "warm-up",
-            "holder",
-            "limited",
-        ]  # the freed slot sent nothing
+        assert [item for item, _ in arrived] == [WARM_UP, HOLDER, LIMITED]  # the freed slot sent nothing
         await clock.advance(10)
         with anyio.fail_after(5):
             while len(arrived) < 14:  # noqa: ASYNC110 (the server's log is a plain list)
@@ -159,7 +167,7 @@ async def test_calls_waiting_for_a_slot_send_nothing_during_a_block(
         group.cancel_scope.cancel()
 
     assert all(at == 1010.0 for item, at in arrived[3:])
-    assert sorted(item for item, _ in arrived[3:]) == sorted(["limited", *(f"queued{n}" for n in range(10))])
+    assert sorted(item for item, _ in arrived[3:]) == sorted([LIMITED, *(str(n) for n in range(10))])
 
 
 async def test_the_per_minute_policy_binds_when_the_header_says_so(
@@ -176,20 +184,20 @@ async def test_the_per_minute_policy_binds_when_the_header_says_so(
             "X-RateLimit-Reset": str(math.ceil(minute_reset)),
         }
         if second_ok and minute_ok:
-            response = await json_item(request)
+            response = await json_pin(request)
             response.headers.update(headers)
             return response
         return too_many(headers)
 
-    server.route("GET", "/v5/items/{item_id}", two_policies)
+    server.route("GET", PIN, two_policies)
     client = await make_client()
 
     with anyio.fail_after(10):
         await call_all(client, 30)
 
-    assert client.metrics["cat_a"].rate_limited == 0
+    assert client.metrics["org_read"].rate_limited == 0
     assert per_minute.counts == {0: 20, 1: 10}
-    metrics = client.metrics["cat_a"]
+    metrics = client.metrics["org_read"]
     assert (metrics.limit, metrics.window) == (20, 60.0)
 
 
@@ -204,16 +212,16 @@ async def test_without_headers_the_rate_is_found_from_429s(
         if bucket["tokens"] < 1:
             return too_many()
         bucket["tokens"] -= 1
-        return await json_item(request)
+        return await json_pin(request)
 
-    server.route("GET", "/v5/items/{item_id}", token_bucket)
+    server.route("GET", PIN, token_bucket)
     client = await make_client()
     start = clock.now
 
     with anyio.fail_after(20):
         await call_all(client, 200)
 
-    metrics = client.metrics["cat_a"]
+    metrics = client.metrics["org_read"]
     assert metrics.rate_limited <= 30  # of some 200 responses: the 429s teach, they do not flood
     assert metrics.pace is not None and 5 <= metrics.pace <= 20  # found near the bucket's 10 a second
     elapsed = clock.now - start
@@ -227,35 +235,35 @@ async def test_a_429_blocks_its_category_only(server: ApiServer, make_client: Ma
     async def category_a(request: web.Request) -> web.Response:
         if limited.pop("first", False):
             return too_many({"Retry-After": "30"})
-        return await json_item(request)
+        return await json_pin(request)
 
-    server.route("GET", "/v5/items/{item_id}", category_a)
-    server.route("GET", "/v5/other/{item_id}", json_item)
+    server.route("GET", PIN, category_a)
+    server.route("GET", AD_ACCOUNT, json_ad_account)
     client = await make_client(clock=clock)
     done: list[str] = []
 
-    async def call(op: object, item_id: str) -> None:
-        await client._request(op, Item, path={"item_id": item_id})  # type: ignore[arg-type]
-        done.append(item_id)
+    async def call(read: Read, name: str, number: str) -> None:
+        await read(client, number)
+        done.append(name)
 
     async with anyio.create_task_group() as group:
-        group.start_soon(call, READ_A, "a1")
+        group.start_soon(call, read_a, "a1", "1")
         await clock.until_sleeping(1)  # a1 met the 429; the block's timer sleeps
-        group.start_soon(call, READ_A, "a2")
+        group.start_soon(call, read_a, "a2", "2")
         await anyio.sleep(0.05)
-        await call(READ_B, "b1")  # the other category flows meanwhile
+        await call(read_b, "b1", "1")  # the other category flows meanwhile
 
         assert done == ["b1"]
-        assert server.hits == {"/v5/items/a1": 1, "/v5/other/b1": 1}
-        assert client.metrics["cat_a"].blocked_until == 1030
-        assert client.metrics["cat_a"].waiting == 2
-        assert client.metrics["cat_b"].blocked_until is None
+        assert server.hits == {"/v5/pins/1": 1, "/v5/ad_accounts/1": 1}
+        assert client.metrics["org_read"].blocked_until == 1030
+        assert client.metrics["org_read"].waiting == 2
+        assert client.metrics["ads_read"].blocked_until is None
         await clock.advance(30)
 
     assert sorted(done) == ["a1", "a2", "b1"]
-    assert client.metrics["cat_a"].gate_wait == 60  # two calls waited 30 s each
-    assert client.metrics["cat_a"].held == 30  # one category, held for 30 s
-    assert client.metrics["cat_b"].gate_wait == 0
+    assert client.metrics["org_read"].gate_wait == 60  # two calls waited 30 s each
+    assert client.metrics["org_read"].held == 30  # one category, held for 30 s
+    assert client.metrics["ads_read"].gate_wait == 0
 
 
 async def test_calls_of_a_category_go_in_the_order_they_came(
@@ -264,15 +272,15 @@ async def test_calls_of_a_category_go_in_the_order_they_came(
     order: list[str] = []
 
     async def recorded(request: web.Request) -> web.Response:
-        order.append(request.match_info["item_id"])
-        return await json_item(request)
+        order.append(request.match_info["pin_id"])
+        return await json_pin(request)
 
-    server.route("GET", "/v5/items/{item_id}", recorded)
-    client = await make_client(rate_limits={"cat_a": 4})
+    server.route("GET", PIN, recorded)
+    client = await make_client(rate_limits={"org_read": 4})
 
     async with anyio.create_task_group() as group:
         for n in range(12):
-            group.start_soon(lambda n=n: client._request(READ_A, Item, path={"item_id": f"{n:02}"}))
+            group.start_soon(read_a, client, f"{n:02}")
             await anyio.lowlevel.checkpoint()
 
     assert order == [f"{n:02}" for n in range(12)]
@@ -285,38 +293,38 @@ async def test_client_side_rate_spaces_sends_evenly(
 
     async def recorded(request: web.Request) -> web.Response:
         sent_at.append(clock.now)
-        return await json_item(request)
+        return await json_pin(request)
 
-    server.route("GET", "/v5/items/{item_id}", recorded)
-    server.route("GET", "/v5/other/{item_id}", json_item)
-    client = await make_client(rate_limits={"cat_a": 4})
+    server.route("GET", PIN, recorded)
+    server.route("GET", AD_ACCOUNT, json_ad_account)
+    client = await make_client(rate_limits={"org_read": 4})
 
     await call_all(client, 9)
-    await call_all(client, 3, READ_B)
+    await call_all(client, 3, read_b)
 
     assert [round(b - a, 6) for a, b in itertools.pairwise(sent_at)] == [0.25] * 8
-    assert client.metrics["cat_a"].pace == 4
-    assert client.metrics["cat_b"].gate_wait == 0
+    assert client.metrics["org_read"].pace == 4
+    assert client.metrics["ads_read"].gate_wait == 0
 
 
 def test_client_side_limits_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="cat_a"):
-        Client(access_token="t", rate_limits={"cat_a": 0})
+    with pytest.raises(ValueError, match="org_read"):
+        Client(access_token="t", rate_limits={"org_read": 0})
 
 
 async def test_a_spent_daily_budget_fails_fast_saying_when_it_refills(
     server: ApiServer, make_client: MakeClient, clock: FakeClock
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", json_item)
+    server.route("GET", PIN, json_pin)
     client = await make_client(rate_limit_priors="trial")  # 1,000 requests a day for all categories
 
     with anyio.fail_after(30):
         await call_all(client, 1000)
         with pytest.raises(RateLimitError, match=r"refills in 86\d\d\d s") as caught:
-            await client._request(READ_B, Item, path={"item_id": "1001"})
+            await client.ad_accounts.get(ad_account_id="1001")
 
     assert caught.value.retry_after is not None and caught.value.retry_after > 86_000
-    assert server.hits.get("/v5/other/1001") is None  # refused before sending
+    assert server.hits.get("/v5/ad_accounts/1001") is None  # refused before sending
 
 
 def test_priors_must_name_an_access_tier() -> None:
@@ -328,17 +336,17 @@ async def test_metrics_show_the_learned_budget(
     server: ApiServer, make_client: MakeClient, clock: FakeClock
 ) -> None:
     async def budgeted(request: web.Request) -> web.Response:
-        response = await json_item(request)
+        response = await json_pin(request)
         response.headers.update(
             {"X-RateLimit-Limit": "50, 50;w=10", "X-RateLimit-Remaining": "7", "X-RateLimit-Reset": "4"}
         )
         return response
 
-    server.route("GET", "/v5/items/{item_id}", budgeted)
+    server.route("GET", PIN, budgeted)
     client = await make_client()
-    await client._request(READ_A, Item, path={"item_id": "1"})
+    await client.pins.get(pin_id="1")
 
-    metrics = client.metrics["cat_a"]
+    metrics = client.metrics["org_read"]
     assert (metrics.limit, metrics.window, metrics.remaining, metrics.in_flight) == (50, 10.0, 7, 0)
     assert metrics.pace is None and metrics.held == 0
     assert client.metrics.total().requests == 1  # the gauges are not summed, the counters are
@@ -352,14 +360,14 @@ async def test_blocks_and_releases_are_logged_at_info(
     async def once_limited(request: web.Request) -> web.Response:
         if limited.pop("first", False):
             return too_many({"Retry-After": "3"})
-        return await json_item(request)
+        return await json_pin(request)
 
-    server.route("GET", "/v5/items/{item_id}", once_limited)
+    server.route("GET", PIN, once_limited)
     client = await make_client()
     with caplog.at_level(logging.INFO, logger="aiopinterest"):
         await call_all(client, 2)
 
     messages = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
-    assert any("cat_a blocked for 3 s" in message for message in messages)
-    assert any("cat_a released after 3 s" in message for message in messages)
+    assert any("org_read blocked for 3 s" in message for message in messages)
+    assert any("org_read released after 3 s" in message for message in messages)
     assert any(message.startswith("retrying GET") for message in messages)

@@ -8,55 +8,18 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import web
 
-from aiopinterest._client import Client
-from aiopinterest._logging import configure_from_environment
-from aiopinterest._options import RawResponse, RequestOptions
-from aiopinterest._transport.retry import RetryPolicy
+from aiopinterest import Client, RawResponse, RequestOptions, RetryPolicy
 from aiopinterest.errors import APIError, NotFoundError, ServerError
 
-from .conftest import ApiServer, Item, operation
+from .conftest import PIN, ApiServer
 
 MakeClient = Callable[..., Awaitable[Client]]
-GET = operation("GET")
 logger = logging.getLogger("aiopinterest")
-
-
-@pytest.fixture
-def restore_logger() -> Iterator[None]:
-    handlers, level = list(logger.handlers), logger.level
-    yield
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
-
-
-@pytest.mark.usefixtures("restore_logger")
-@pytest.mark.parametrize(("value", "level"), [("debug", logging.DEBUG), ("INFO", logging.INFO)])
-def test_pinterest_log_sets_the_level_and_adds_one_stderr_handler(value: str, level: int) -> None:
-    handler = configure_from_environment(value)
-    again = configure_from_environment(value)
-
-    assert handler is not None and again is handler
-    assert logger.level == level
-    assert [h for h in logger.handlers if h is handler] == [handler]
-    assert isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr
-
-
-@pytest.mark.usefixtures("restore_logger")
-def test_no_pinterest_log_changes_nothing() -> None:
-    before = list(logger.handlers), logger.level
-    assert configure_from_environment("") is None
-    assert (list(logger.handlers), logger.level) == before
-
-
-@pytest.mark.usefixtures("restore_logger")
-def test_an_unknown_level_warns_with_the_accepted_ones() -> None:
-    with pytest.warns(RuntimeWarning, match="debug, info, warning, error"):
-        assert configure_from_environment("verbose") is None
 
 
 def run_python(code: str, **environment: str) -> subprocess.CompletedProcess[str]:
@@ -64,6 +27,39 @@ def run_python(code: str, **environment: str) -> subprocess.CompletedProcess[str
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=60
     )
+
+
+SHOW_THE_LOGGER = """
+    import importlib, logging, sys
+    import aiopinterest
+    importlib.reload(aiopinterest)  # the variable is read a second time
+    logger = logging.getLogger("aiopinterest")
+    print(logger.level, [isinstance(h, logging.StreamHandler) and h.stream is sys.stderr for h in logger.handlers])
+"""
+
+
+@pytest.mark.parametrize(("value", "level"), [("debug", logging.DEBUG), ("INFO", logging.INFO)])
+def test_pinterest_log_sets_the_level_and_adds_one_stderr_handler(value: str, level: int) -> None:
+    completed = run_python(SHOW_THE_LOGGER, PINTEREST_LOG=value)
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split(maxsplit=1) == [str(level), "[True]\n"]
+
+
+def test_no_pinterest_log_changes_nothing() -> None:
+    completed = run_python(SHOW_THE_LOGGER)
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"{logging.NOTSET} []\n"
+
+
+def test_an_unknown_level_warns_with_the_accepted_ones() -> None:
+    completed = run_python(SHOW_THE_LOGGER, PINTEREST_LOG="verbose")
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"{logging.NOTSET} []\n"
+    assert "RuntimeWarning: PINTEREST_LOG='verbose' is not a level" in completed.stderr
+    assert "debug, info, warning, error" in completed.stderr
 
 
 CALL_THE_SIMULATOR = """
@@ -106,11 +102,11 @@ async def pinterest_not_found(request: web.Request) -> web.Response:
 async def test_the_request_id_is_on_every_api_error_and_in_its_text(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", pinterest_not_found)
+    server.route("GET", PIN, pinterest_not_found)
     client = await make_client()
 
     with pytest.raises(NotFoundError) as caught:
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     assert caught.value.request_id == "8f3a2c1d"
     assert str(caught.value).endswith("Pin not found.; code 3; x-pinterest-rid 8f3a2c1d")
 
@@ -129,11 +125,11 @@ async def test_raw_responses_carry_the_request_id(server: ApiServer, make_client
     async def found(request: web.Request) -> web.Response:
         return web.json_response({"id": "1"}, headers={"x-pinterest-rid": "77aa"})
 
-    server.route("GET", "/v5/items/{item_id}", found)
+    server.route("GET", PIN, found)
     client = await make_client()
     raw = RawResponse()
 
-    await client._request(GET, Item, path={"item_id": "1"}, options=RequestOptions(capture=raw))
+    await client.pins.get(pin_id="1", options=RequestOptions(capture=raw))
     assert raw.request_id == "77aa"
     assert RawResponse().request_id is None
 
@@ -141,14 +137,14 @@ async def test_raw_responses_carry_the_request_id(server: ApiServer, make_client
 async def test_the_debug_line_of_a_response_names_its_request_id(
     server: ApiServer, make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", pinterest_not_found)
+    server.route("GET", PIN, pinterest_not_found)
     client = await make_client()
     caplog.set_level(logging.DEBUG, logger="aiopinterest")
 
     with pytest.raises(NotFoundError):
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     [record] = [r for r in caplog.records if "-> 404" in r.getMessage()]
-    assert record.getMessage().endswith("(attempt 1, category cat_a, x-pinterest-rid 8f3a2c1d)")
+    assert record.getMessage().endswith("(attempt 1, category org_read, x-pinterest-rid 8f3a2c1d)")
 
 
 async def test_the_retry_and_give_up_lines_name_the_request_id(
@@ -159,12 +155,12 @@ async def test_the_retry_and_give_up_lines_name_the_request_id(
             {"code": 1, "message": "later"}, status=503, headers={"x-pinterest-rid": "5e5e"}
         )
 
-    server.route("GET", "/v5/items/{item_id}", unavailable)
+    server.route("GET", PIN, unavailable)
     client = await make_client(retry=RetryPolicy(max_attempts=2, jitter=lambda: 0.5))
     caplog.set_level(logging.INFO, logger="aiopinterest")
 
     with pytest.raises(ServerError):
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "aiopinterest"]
     assert [level for level, _ in lines] == ["INFO", "WARNING"]
-    assert all("category cat_a, x-pinterest-rid 5e5e)" in message for _, message in lines), lines
+    assert all("category org_read, x-pinterest-rid 5e5e)" in message for _, message in lines), lines

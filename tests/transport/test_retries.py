@@ -12,10 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 
-from aiopinterest import Timeout
-from aiopinterest._client import Client
-from aiopinterest._options import RequestOptions
-from aiopinterest._transport.retry import RetryPolicy
+from aiopinterest import Client, RequestOptions, RetryPolicy, Timeout
 from aiopinterest.errors import (
     ConnectError,
     RateLimitError,
@@ -23,21 +20,20 @@ from aiopinterest.errors import (
     ServerError,
     TransportError,
 )
+from aiopinterest.models import Pin
 
-from .conftest import ApiServer, FakeClock, Item, json_item, operation
+from .conftest import PIN, SAVE, ApiServer, FakeClock, json_pin
 
 MakeClient = Callable[..., Awaitable[Client]]
-GET = operation("GET")
-POST = operation("POST")
 
 
 def failing_then_ok(*failures: web.Response) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """A handler answering with ``failures`` in turn, then 200 with an Item."""
+    """A handler answering with ``failures`` in turn, then 200 with a Pin."""
     pending: Iterator[web.Response] = iter(failures)
 
     async def handler(request: web.Request) -> web.Response:
         response = next(pending, None)
-        return response if response is not None else await json_item(request)
+        return response if response is not None else await json_pin(request)
 
     return handler
 
@@ -81,25 +77,25 @@ async def test_429_waits_as_the_server_says_then_succeeds(
         elif value.startswith("EPOCH+"):
             value = str(int(clock.time() + float(value.removeprefix("EPOCH+"))))
         resolved[name] = value
-    server.route("GET", "/v5/items/{item_id}", failing_then_ok(error(429, resolved)))
+    server.route("GET", PIN, failing_then_ok(error(429, resolved)))
     client = await make_client()
 
-    item = await client._request(GET, Item, path={"item_id": "1"})
+    item = await client.pins.get(pin_id="1")
 
-    assert item == Item(id="1", title="ok")
-    assert server.hits["/v5/items/1"] == 2
+    assert item == Pin(id="1", title="ok")
+    assert server.hits["/v5/pins/1"] == 2
     assert clock.sleeps == [pytest.approx(expected_wait, abs=1.0)]
-    counters = client.metrics["cat_a"]
+    counters = client.metrics["org_read"]
     assert (counters.requests, counters.retries, counters.rate_limited) == (2, 1, 1)
     assert counters.gate_wait == pytest.approx(expected_wait, abs=1.0)
 
 
 async def test_429_is_retried_for_post_too(server: ApiServer, make_client: MakeClient) -> None:
-    server.route("POST", "/v5/items/{item_id}", failing_then_ok(error(429, {"Retry-After": "1"})))
+    server.route("POST", SAVE, failing_then_ok(error(429, {"Retry-After": "1"})))
     client = await make_client()
 
-    assert await client._request(POST, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
-    assert server.hits["/v5/items/1"] == 2
+    assert await client.pins.save(pin_id="1", board_id="9") == Pin(id="1", title="ok")
+    assert server.hits["/v5/pins/1/save"] == 2
 
 
 async def test_429_until_attempts_run_out_raises_rate_limit_error(
@@ -108,13 +104,13 @@ async def test_429_until_attempts_run_out_raises_rate_limit_error(
     async def always_429(request: web.Request) -> web.Response:
         return error(429, {"Retry-After": "2", "x-request-id": "req-9"})
 
-    server.route("GET", "/v5/items/{item_id}", always_429)
+    server.route("GET", PIN, always_429)
     client = await make_client(retry=RetryPolicy(max_attempts=3, jitter=lambda: 0.5))
 
     with pytest.raises(RateLimitError) as caught:
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
 
-    assert server.hits["/v5/items/1"] == 3
+    assert server.hits["/v5/pins/1"] == 3
     error_ = caught.value
     assert (error_.status, error_.attempts, error_.retry_after, error_.request_id) == (429, 3, 2.0, "req-9")
     assert error_.message == "try later" and error_.code == 429
@@ -123,36 +119,36 @@ async def test_429_until_attempts_run_out_raises_rate_limit_error(
 
 
 async def test_a_wait_beyond_max_wait_gives_up_at_once(server: ApiServer, make_client: MakeClient) -> None:
-    server.route("GET", "/v5/items/{item_id}", failing_then_ok(error(429, {"Retry-After": "3600"})))
+    server.route("GET", PIN, failing_then_ok(error(429, {"Retry-After": "3600"})))
     client = await make_client(retry=RetryPolicy(max_wait=60))
 
     with pytest.raises(RateLimitError) as caught:
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
 
     assert caught.value.attempts == 1 and caught.value.retry_after == 3600
-    assert server.hits["/v5/items/1"] == 1
+    assert server.hits["/v5/pins/1"] == 1
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 async def test_5xx_then_success_for_get(
     server: ApiServer, make_client: MakeClient, clock: FakeClock, status: int
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", failing_then_ok(error(status), error(status)))
+    server.route("GET", PIN, failing_then_ok(error(status), error(status)))
     client = await make_client()
 
-    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
+    assert await client.pins.get(pin_id="1") == Pin(id="1", title="ok")
 
-    assert server.hits["/v5/items/1"] == 3
+    assert server.hits["/v5/pins/1"] == 3
     assert clock.sleeps == [0.25, 0.5]  # full-jitter backoff with jitter pinned to 0.5
-    counters = client.metrics["cat_a"]
+    counters = client.metrics["org_read"]
     assert (counters.server_errors, counters.retries, counters.backoff_wait) == (2, 2, 0.75)
 
 
 async def test_503_honours_retry_after(server: ApiServer, make_client: MakeClient, clock: FakeClock) -> None:
-    server.route("GET", "/v5/items/{item_id}", failing_then_ok(error(503, {"Retry-After": "5"})))
+    server.route("GET", PIN, failing_then_ok(error(503, {"Retry-After": "5"})))
     client = await make_client()
 
-    await client._request(GET, Item, path={"item_id": "1"})
+    await client.pins.get(pin_id="1")
 
     assert clock.sleeps == [5.0]
 
@@ -163,46 +159,46 @@ async def test_5xx_exhaustion_reports_attempts_and_last_response(
     async def always_500(request: web.Request) -> web.Response:
         return web.Response(status=500, text="<html>upstream exploded</html>", content_type="text/html")
 
-    server.route("GET", "/v5/items/{item_id}", always_500)
+    server.route("GET", PIN, always_500)
     client = await make_client(retry=RetryPolicy(max_attempts=4, jitter=lambda: 0.5))
 
     with pytest.raises(ServerError) as caught:
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
 
-    assert caught.value.attempts == 4 and server.hits["/v5/items/1"] == 4
+    assert caught.value.attempts == 4 and server.hits["/v5/pins/1"] == 4
     assert caught.value.status == 500 and caught.value.code is None
     message = str(caught.value)
     assert "500 on GET" in message and "upstream exploded" in message and "after 4 attempts" in message
 
 
 async def test_post_is_not_retried_on_500(server: ApiServer, make_client: MakeClient) -> None:
-    server.route("POST", "/v5/items/{item_id}", failing_then_ok(error(500)))
+    server.route("POST", SAVE, failing_then_ok(error(500)))
     client = await make_client()
 
     with pytest.raises(ServerError) as caught:
-        await client._request(POST, Item, path={"item_id": "1"})
+        await client.pins.save(pin_id="1", board_id="9")
 
     assert caught.value.attempts == 1
-    assert server.hits["/v5/items/1"] == 1
+    assert server.hits["/v5/pins/1/save"] == 1
 
 
 async def test_post_is_retried_on_500_when_the_policy_opts_in(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    server.route("POST", "/v5/items/{item_id}", failing_then_ok(error(500)))
+    server.route("POST", SAVE, failing_then_ok(error(500)))
     client = await make_client(retry=RetryPolicy(retry_non_idempotent=True, jitter=lambda: 0.5))
 
-    assert await client._request(POST, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
-    assert server.hits["/v5/items/1"] == 2
+    assert await client.pins.save(pin_id="1", board_id="9") == Pin(id="1", title="ok")
+    assert server.hits["/v5/pins/1/save"] == 2
 
 
 async def test_disabled_policy_never_retries(server: ApiServer, make_client: MakeClient) -> None:
-    server.route("GET", "/v5/items/{item_id}", failing_then_ok(error(503)))
+    server.route("GET", PIN, failing_then_ok(error(503)))
     client = await make_client(retry=RetryPolicy.disabled())
 
     with pytest.raises(ServerError):
-        await client._request(GET, Item, path={"item_id": "1"})
-    assert server.hits["/v5/items/1"] == 1
+        await client.pins.get(pin_id="1")
+    assert server.hits["/v5/pins/1"] == 1
 
 
 @pytest.fixture
@@ -218,9 +214,9 @@ def refused_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
-@pytest.mark.parametrize("op", [GET, POST], ids=["GET", "POST"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_connect_failure_is_retried_for_every_method(
-    make_client: MakeClient, clock: FakeClock, refused_port: int, op: object
+    make_client: MakeClient, clock: FakeClock, refused_port: int, method: str
 ) -> None:
     client = await make_client(
         base_url=f"http://127.0.0.1:{refused_port}/v5",
@@ -228,18 +224,21 @@ async def test_connect_failure_is_retried_for_every_method(
     )
 
     with pytest.raises(ConnectError) as caught:
-        await client._request(op, Item, path={"item_id": "1"})  # type: ignore[arg-type]
+        if method == "GET":
+            await client.pins.get(pin_id="1")
+        else:
+            await client.pins.save(pin_id="1", board_id="9")
 
     assert caught.value.attempts == 3
     assert "after 3 attempts" in str(caught.value)
-    assert client.metrics["cat_a"].transport_errors == 3
+    assert client.metrics.total().transport_errors == 3
     assert clock.sleeps == [0.25, 0.5]
 
 
 def _reset_mid_body_then_ok(server: ApiServer) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handler(request: web.Request) -> web.StreamResponse:
         if server.hits[request.path] > 1:
-            return await json_item(request)
+            return await json_pin(request)
         response = web.StreamResponse(headers={"Content-Type": "application/json", "Content-Length": "1000"})
         await response.prepare(request)
         await response.write(b'{"id": "1", "ti')
@@ -253,25 +252,25 @@ def _reset_mid_body_then_ok(server: ApiServer) -> Callable[[web.Request], Awaita
 async def test_connection_reset_mid_body_is_retried_for_get(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", _reset_mid_body_then_ok(server))
+    server.route("GET", PIN, _reset_mid_body_then_ok(server))
     client = await make_client()
 
-    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
-    assert server.hits["/v5/items/1"] == 2
-    assert client.metrics["cat_a"].transport_errors == 1
+    assert await client.pins.get(pin_id="1") == Pin(id="1", title="ok")
+    assert server.hits["/v5/pins/1"] == 2
+    assert client.metrics["org_read"].transport_errors == 1
 
 
 async def test_connection_reset_mid_body_is_not_retried_for_post(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    server.route("POST", "/v5/items/{item_id}", _reset_mid_body_then_ok(server))
+    server.route("POST", SAVE, _reset_mid_body_then_ok(server))
     client = await make_client()
 
     with pytest.raises(TransportError) as caught:
-        await client._request(POST, Item, path={"item_id": "1"})
+        await client.pins.save(pin_id="1", board_id="9")
 
     assert not isinstance(caught.value, ConnectError)
-    assert caught.value.attempts == 1 and server.hits["/v5/items/1"] == 1
+    assert caught.value.attempts == 1 and server.hits["/v5/pins/1/save"] == 1
 
 
 async def test_a_stalled_attempt_is_abandoned_and_retried_for_get(
@@ -280,13 +279,13 @@ async def test_a_stalled_attempt_is_abandoned_and_retried_for_get(
     async def slow_first(request: web.Request) -> web.StreamResponse:
         if server.hits[request.path] == 1:
             await server.stalled()
-        return await json_item(request)
+        return await json_pin(request)
 
-    server.route("GET", "/v5/items/{item_id}", slow_first)
+    server.route("GET", PIN, slow_first)
     client = await make_client(timeout=Timeout(attempt=0.05))
 
-    assert await client._request(GET, Item, path={"item_id": "1"}) == Item(id="1", title="ok")
-    assert server.hits["/v5/items/1"] == 2
+    assert await client.pins.get(pin_id="1") == Pin(id="1", title="ok")
+    assert server.hits["/v5/pins/1"] == 2
 
 
 async def test_read_timeout_exhaustion_raises_request_timeout_error(
@@ -294,15 +293,15 @@ async def test_read_timeout_exhaustion_raises_request_timeout_error(
 ) -> None:
     async def stalled(request: web.Request) -> web.StreamResponse:
         await server.stalled()
-        return await json_item(request)
+        return await json_pin(request)
 
-    server.route("GET", "/v5/items/{item_id}", stalled)
+    server.route("GET", PIN, stalled)
     client = await make_client(
         timeout=Timeout(read=0.02), retry=RetryPolicy(max_attempts=2, jitter=lambda: 0.0)
     )
 
     with pytest.raises(RequestTimeoutError) as caught:
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
     assert caught.value.attempts == 2
     assert isinstance(caught.value, TimeoutError)
     assert "within its" not in str(caught.value)  # a read timeout, not the call's total
@@ -311,13 +310,13 @@ async def test_read_timeout_exhaustion_raises_request_timeout_error(
 async def test_total_timeout_bounds_the_whole_call(server: ApiServer, make_client: MakeClient) -> None:
     async def stalled(request: web.Request) -> web.StreamResponse:
         await server.stalled()
-        return await json_item(request)
+        return await json_pin(request)
 
-    server.route("GET", "/v5/items/{item_id}", stalled)
+    server.route("GET", PIN, stalled)
     client = await make_client(timeout=Timeout(total=60, read=None))
 
     with pytest.raises(RequestTimeoutError, match=r"within its 0\.05 s timeout"):
-        await client._request(GET, Item, path={"item_id": "1"}, options=RequestOptions(timeout=0.05))
+        await client.pins.get(pin_id="1", options=RequestOptions(timeout=0.05))
 
 
 class FailingPayload(aiohttp.payload.Payload):
@@ -352,6 +351,7 @@ async def test_a_failure_inside_the_body_writer_is_raised_as_itself_and_not_retr
     client = await make_client()
 
     with pytest.raises(type(failure)) as caught:
+        # Private entry: only media uploads send a payload object, through _request_raw; no public raw call.
         # replay_safe: even a request the policy would replay after a lost connection is not retried.
         await client._request_raw(
             "POST", str(server.url("/upload")), body=lambda: FailingPayload(failure), replay_safe=True
@@ -366,16 +366,14 @@ async def test_a_failure_inside_the_body_writer_is_raised_as_itself_and_not_retr
 async def test_a_per_call_retry_policy_replaces_the_clients(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    server.route("GET", "/v5/items/{item_id}", failing_then_ok(error(503)))
-    server.route("POST", "/v5/items/{item_id}", failing_then_ok(error(500)))
+    server.route("GET", PIN, failing_then_ok(error(503)))
+    server.route("POST", SAVE, failing_then_ok(error(500)))
     client = await make_client()
     never = RequestOptions(retry=RetryPolicy.disabled())
     replay_posts = RequestOptions(retry=RetryPolicy(retry_non_idempotent=True, jitter=lambda: 0.0))
 
     with pytest.raises(ServerError):
-        await client._request(GET, Item, path={"item_id": "1"}, options=never)
-    assert server.hits["/v5/items/1"] == 1
-    assert await client._request(POST, Item, path={"item_id": "2"}, options=replay_posts) == Item(
-        id="2", title="ok"
-    )
-    assert server.hits["/v5/items/2"] == 2
+        await client.pins.get(pin_id="1", options=never)
+    assert server.hits["/v5/pins/1"] == 1
+    assert await client.pins.save(pin_id="2", board_id="9", options=replay_posts) == Pin(id="2", title="ok")
+    assert server.hits["/v5/pins/2/save"] == 2

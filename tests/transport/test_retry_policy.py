@@ -6,8 +6,10 @@ import email.utils
 
 import pytest
 
+from aiopinterest import Failure, RetryPolicy
+
+# Unit tests of the internal header parsers: every odd form of the headers, more than loopback tests can stage.
 from aiopinterest._transport.headers import Policy, header_number, quota_policies, requested_wait, retry_after
-from aiopinterest._transport.retry import Failure, RetryPolicy
 from aiopinterest.errors import ConnectError, RequestTimeoutError, TransportError
 
 NOW = 1_700_000_000.0

@@ -1,4 +1,7 @@
-"""Client._stream_raw: bodies read in chunks, sharing slots, retries, hooks, metrics and token rules with API calls."""
+"""Client._stream_raw: bodies read in chunks, sharing slots, retries, hooks, metrics and token rules with API calls.
+
+Private entry: ``_stream_raw`` is the seam report downloads stream through; there is no public raw call, and its
+behaviours (read timeouts mid-body, the slot held until the block exits) cannot be staged through one report."""
 
 from __future__ import annotations
 
@@ -9,16 +12,13 @@ import anyio
 import pytest
 from aiohttp import web
 
-from aiopinterest import Timeout
-from aiopinterest._client import Client
-from aiopinterest._transport.hooks import ResponseEvent
+from aiopinterest import Client, ResponseEvent, Timeout
 from aiopinterest.errors import ClientClosedError, NotFoundError, RequestTimeoutError, TransportError
 
-from .conftest import ApiServer, FakeClock, Item, json_item, operation
+from .conftest import PIN, ApiServer, FakeClock, json_pin
 
 MakeClient = Callable[..., Awaitable[Client]]
 MakeServer = Callable[[], Awaitable[ApiServer]]
-GET = operation("GET")
 PIECE = b"x" * 10_000
 PIECES = 100
 
@@ -65,12 +65,12 @@ async def test_the_stream_holds_its_concurrency_slot_until_closed(
     server: ApiServer, make_client: MakeClient
 ) -> None:
     server.route("GET", "/files/big", dribble)
-    server.route("GET", "/v5/items/{item_id}", json_item)
+    server.route("GET", PIN, json_pin)
     client = await make_client(max_concurrency=1)
     api_call_done = anyio.Event()
 
     async def api_call() -> None:
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
         api_call_done.set()
 
     async with anyio.create_task_group() as tasks:
@@ -177,16 +177,16 @@ async def test_a_user_session_keeps_its_own_credentials_to_the_api_origin(
     other.route("GET", "/file", record)
     other.route("POST", "/upload", record)
     await other.start()
-    server.route("GET", "/v5/items/{item_id}", record)
+    server.route("GET", PIN, record)
 
     async with aiohttp.ClientSession(headers={"Authorization": "Bearer session-secret"}) as session:
         client = await make_client(session=session)
         async with client._stream_raw("GET", str(other.url("/file"))) as response:
             await response.read()
         await client._request_raw("POST", str(other.url("/upload")), body=b"data")
-        await client._request(GET, Item, path={"item_id": "1"})
+        await client.pins.get(pin_id="1")
 
-    assert seen == {"/file": None, "/upload": None, "/v5/items/1": "Bearer test-access-token"}
+    assert seen == {"/file": None, "/upload": None, "/v5/pins/1": "Bearer test-access-token"}
 
 
 async def test_the_clock_is_the_one_given(make_client: MakeClient, clock: FakeClock) -> None:

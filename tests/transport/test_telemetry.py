@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from aiopinterest._client import Client
+from aiopinterest import Client
 from aiopinterest.errors import NotFoundError
 from aiopinterest.telemetry import Telemetry, instrument
 
@@ -258,6 +258,7 @@ async def test_a_streamed_attempt_ends_when_its_body_is_closed(
     client = await make_client()
     recorded.instrument(client)
 
+    # Private entry: report downloads stream through _stream_raw, which no public call exposes alone.
     async with client._stream_raw("GET", str(server.url("/files/report.csv"))) as response:
         [call] = recorded.finished()  # the call is over once the headers are in; the attempt is not
         assert len(await response.read()) == 10_000

@@ -24,7 +24,9 @@ from typing import Any
 
 import msgspec
 
+from .._operation import Operation
 from ..errors import RequestValidationError
+from ._spec_checks import as_date
 
 #: The keys a response is split into, per ``split_field`` (``NO_SPLIT`` gives the single key Pinterest uses).
 SPLIT_KEYS: Mapping[str, tuple[str, ...]] = {
@@ -53,6 +55,41 @@ def _key(*parts: object) -> int:
     # metrics with names of equal length ("IMPRESSION", "ENGAGEMENT") the same numbers.
     digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=4).digest()
     return int.from_bytes(digest)
+
+
+# Pinterest's synchronous analytics: a start_date "cannot be more than 90 days back from today" (8 with hourly
+# granularity, the HOUR granularity's own description), and a range spans at most 90 days.
+_DAYS_BACK = 90
+_HOURLY_DAYS_BACK = 8
+_LONGEST_SPAN = datetime.timedelta(days=90)
+
+
+def check_analytics_window(operation: Operation, query: Mapping[str, Any]) -> None:
+    """Refuse analytics dates the API refuses though their schema allows them, naming the parameter.
+
+    Only the synchronous analytics operations (a required ``start_date`` query parameter) have these limits;
+    asynchronous reports take optional dates going back years.
+    """
+    declared = operation.parameter("start_date")
+    if declared is None or declared.location != "query" or not declared.required:
+        return
+    start, end = as_date(query.get("start_date")), as_date(query.get("end_date"))
+    if start is None:
+        return
+    today = datetime.datetime.now(datetime.UTC).date()
+    hourly = query.get("granularity") == "HOUR"
+    days_back = _HOURLY_DAYS_BACK if hourly else _DAYS_BACK
+    earliest = today - datetime.timedelta(days=days_back)
+    if start < earliest:
+        raise RequestValidationError(
+            "start_date",
+            f"{start.isoformat()} is more than {days_back} days before today ({today.isoformat()}, UTC)"
+            f"{' with granularity HOUR' if hourly else ''}",
+        )
+    if end is not None and end - start > _LONGEST_SPAN:
+        raise RequestValidationError(
+            "end_date", f"{end.isoformat()} is {(end - start).days} days after start_date {start.isoformat()}"
+        )
 
 
 def parse_date(value: str, name: str) -> datetime.date:

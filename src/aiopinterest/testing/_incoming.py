@@ -2,9 +2,9 @@
 
 This is the inverse of :mod:`aiopinterest._request_builder`: path values arrive percent-decoded, query values as
 strings (arrays comma-separated or as repeated keys, objects as ``name[key]=value``), bodies as JSON or a form.
-Values are converted per their schema and then validated by the same code the client uses (analytics date
-windows included), so a request the
-client accepts is accepted here, and a bad one is refused naming the same parameter or field.
+Values are converted per their schema and then checked by the simulator's own checks (:mod:`._spec_checks`,
+analytics date windows included), written apart from the client's validator, so that the two can disagree and a
+fault in either shows in the tests. A bad request is refused naming the parameter or field.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import msgspec
 from multidict import MultiMapping
 
 from .._operation import Operation, Parameter
-from .._request_builder import check_analytics_window
-from .._validation import Schema, resolve, validate
 from ..errors import RequestValidationError
+from ._analytics import check_analytics_window
+from ._spec_checks import Schema, check, follow
 
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
 
@@ -60,7 +60,7 @@ def parse_call(
             if parameter.required:
                 raise RequestValidationError(parameter.name, "is required")
             continue
-        validate(value, parameter.schema, parameter.name)
+        check(value, parameter.schema, parameter.name)
         target[parameter.name] = value
     # The dates the API refuses although the schema allows them (more than 90 days back, a span over 90 days).
     check_analytics_window(operation, query_values)
@@ -69,7 +69,7 @@ def parse_call(
 
 def _query_value(parameter: Parameter, query: MultiMapping[str]) -> Any:
     name = parameter.name
-    schema = resolve(parameter.schema)
+    schema = follow(parameter.schema)
     if parameter.deep_object:
         return _deep_object(name, schema, query)
     values = query.getall(name, [])
@@ -94,7 +94,7 @@ def _deep_object(name: str, schema: Schema, query: MultiMapping[str]) -> dict[st
         keys = _BRACKETS.findall(key[len(name) :])
         target, node, path = result, schema, name
         for inner in keys[:-1]:
-            node = resolve((node.get("properties") or {}).get(inner, {}))
+            node = follow((node.get("properties") or {}).get(inner, {}))
             path = f"{path}.{inner}"
             target = target.setdefault(inner, {})
         leaf = keys[-1]
@@ -104,7 +104,7 @@ def _deep_object(name: str, schema: Schema, query: MultiMapping[str]) -> dict[st
 
 def _convert(text: str, schema: Schema, name: str) -> Any:
     """A query, path or form value from its text to the JSON type its schema declares."""
-    kind = resolve(schema).get("type")
+    kind = follow(schema).get("type")
     if kind == "integer":
         try:
             return int(text)
@@ -132,7 +132,7 @@ def _body(operation: Operation, content: bytes, content_type: str) -> Any:
             raise RequestValidationError("body", "is required")
         return None
     if content_type == "application/x-www-form-urlencoded":
-        properties: Mapping[str, Schema] = resolve({"$ref": operation.body}).get("properties") or {}
+        properties: Mapping[str, Schema] = follow({"$ref": operation.body}).get("properties") or {}
         body: Any = {
             key: _convert(value, properties.get(key, {}), f"body.{key}")
             for key, value in parse_qsl(content.decode("utf-8", "replace"), keep_blank_values=True)
@@ -142,5 +142,5 @@ def _body(operation: Operation, content: bytes, content_type: str) -> Any:
             body = msgspec.json.decode(content)
         except msgspec.DecodeError:
             raise RequestValidationError("body", "is not valid JSON") from None
-    validate(body, {"$ref": operation.body}, "body")
+    check(body, {"$ref": operation.body}, "body")
     return body

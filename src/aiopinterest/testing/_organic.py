@@ -18,12 +18,12 @@ from typing import Any
 import msgspec
 
 from .. import models
-from .._validation import resolve
 from ._analytics import analytics_layout, metrics_by_split
 from ._failures import invalid
 from ._incoming import Call
 from ._reports import Reports
 from ._s3 import S3Bucket
+from ._spec_checks import follow
 from ._store import USERNAME, Store
 from ._synthesis import Synthesiser
 
@@ -86,7 +86,7 @@ def _scope(call: Call) -> int:
 
 def _default_page_size(call: Call) -> int:
     parameter = call.operation.parameter("page_size")
-    default = resolve(parameter.schema).get("default") if parameter is not None else None
+    default = follow(parameter.schema).get("default") if parameter is not None else None
     return int(default) if default is not None else DEFAULT_PAGE_SIZE
 
 
@@ -267,8 +267,8 @@ def _user_analytics(api: OrganicApi, call: Call) -> Any:
 def _every_metric(call: Call) -> list[str]:
     """All metric types the operation allows: what the API reports when the caller names none."""
     parameter = call.operation.parameter("metric_types")
-    items = resolve(parameter.schema).get("items", {}) if parameter is not None else {}
-    return list(resolve(items).get("enum", ()))
+    items = follow(parameter.schema).get("items", {}) if parameter is not None else {}
+    return list(follow(items).get("enum", ()))
 
 
 # -- media -------------------------------------------------------------------------------------------------------

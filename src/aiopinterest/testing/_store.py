@@ -30,6 +30,8 @@ USERNAME = "simulated_user"
 #: Seconds an uploaded media stays ``processing`` unless the simulator is told otherwise.
 DEFAULT_MEDIA_PROCESSING_DELAY = 0.5
 _ID_BASE = 10**17
+#: The "board" of an ad-only Pin: none of the user's (real ids start at _ID_BASE, so 0 names no board).
+NO_BOARD = 0
 _SEEDED_EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 _TOPICS = ("recipe", "travel", "garden", "fashion", "decor", "fitness", "art", "wedding")
 _TOPIC_BYTES = tuple(topic.encode() for topic in _TOPICS)
@@ -314,11 +316,14 @@ class Store:
         return None
 
     def _board_of(self, pin_id: int) -> int | None:
-        """The board a live pin is on, or ``None`` if there is no such pin (any more)."""
+        """The board a live pin is on (:data:`NO_BOARD` for an ad-only Pin), or ``None`` if there is no such pin
+        (any more)."""
         if pin_id in self._deleted:
             return None
         pin = self._pins.get(pin_id)
         if pin is not None:
+            if pin.board_id is None and pin.is_removable:
+                return NO_BOARD
             board_id = _number(pin.board_id or "")
         else:
             block = self._block_of(pin_id)
@@ -396,7 +401,12 @@ class Store:
         return _number(board_id), section_id
 
     def create_pin(self, body: Mapping[str, Any]) -> models.Pin:
-        board_id, section_id = self._check_target(body)
+        ad_only = body.get("is_removable") is True
+        # An ad-only Pin may name no board (the request checks refuse any other Pin without one): it is then on
+        # none of the user's boards, and in no listing of them.
+        board_id, section_id = (
+            (NO_BOARD, None) if ad_only and body.get("board_id") is None else self._check_target(body)
+        )
         source = body.get("media_source")
         if source is None:
             raise invalid("body.media_source", "is required")
@@ -405,9 +415,10 @@ class Store:
         pin = models.Pin(
             id=str(pin_id),
             created_at=_timestamp(datetime.datetime.now(datetime.UTC)),
-            board_id=str(board_id),
+            board_id=None if board_id == NO_BOARD else str(board_id),
             board_section_id=section_id,
             board_owner=_OWNER,
+            is_removable=ad_only,
             title=body.get("title"),
             description=body.get("description"),
             link=body.get("link"),
@@ -426,7 +437,8 @@ class Store:
     def _add_pin(self, pin_id: int, pin: models.Pin, board_id: int, section_id: str | None) -> models.Pin:
         self._pins[pin_id] = pin
         self._created.append(pin_id)
-        self._place(pin_id, board_id, section_id)
+        if board_id != NO_BOARD:
+            self._place(pin_id, board_id, section_id)
         return pin
 
     def _pin_media(self, source: Mapping[str, Any]) -> tuple[models.PinMedia, str]:
@@ -466,7 +478,8 @@ class Store:
         if "board_id" in body or "board_section_id" in body:
             target = {"board_id": pin.board_id, "board_section_id": pin.board_section_id, **body}
             board_id, section_id = self._check_target(target)
-            self._boards[_number(pin.board_id or "")].pin_count -= 1
+            if pin.board_id is not None:
+                self._boards[_number(pin.board_id)].pin_count -= 1
             pin.board_id, pin.board_section_id = str(board_id), section_id
             self._place(number, board_id, section_id)
         for name in ("title", "description", "link", "alt_text"):
@@ -478,9 +491,10 @@ class Store:
         number, board_id = self._live_pin(pin_id)
         self._deleted.add(number)
         self._pins.pop(number, None)
-        board = self._boards[board_id]
-        board.pin_count -= 1
-        board.seeded_touched |= number in board.seeded
+        board = self._boards.get(board_id)
+        if board is not None:  # not an ad-only Pin
+            board.pin_count -= 1
+            board.seeded_touched |= number in board.seeded
 
     def save_pin(self, pin_id: str, body: Mapping[str, Any]) -> models.Pin:
         """Save (repin) a pin to a board: a new pin with the original as its parent."""

@@ -11,8 +11,8 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._validation import Schema, resolve, schema_table, validate
 from ..errors import RequestValidationError
+from ._spec_checks import Schema, check, follow, schemas
 
 # Enough depth for every response in the spec; deeper optional branches are left out.
 _MAX_DEPTH = 8
@@ -42,7 +42,7 @@ _FORMAT_STRINGS = {
 
 
 class Synthesiser:
-    """Builds values that pass :func:`aiopinterest._validation.validate` for any node of the schema table.
+    """Builds values that pass the simulator's own :func:`._spec_checks.check` for any node of the schema table.
 
     ``minimal=True`` fills only required object fields (request arguments); otherwise every property is filled
     (responses). The same seed always gives the same values.
@@ -50,7 +50,7 @@ class Synthesiser:
 
     def __init__(self, seed: int = 0, table: Mapping[str, Schema] | None = None) -> None:
         self.seed = seed
-        self.table = table if table is not None else schema_table()
+        self.table = table if table is not None else schemas()
 
     def model(self, name: str, *, minimal: bool = False) -> Any:
         """A value for the named model of the schema table."""
@@ -64,7 +64,7 @@ class Synthesiser:
         ref = node.get("$ref")
         if ref is not None:
             refs = (*refs, ref)
-        node = resolve(node)
+        node = follow(node)
         example = node.get("example")
         if example is not None and _valid(example, node):
             return example
@@ -133,8 +133,8 @@ class Synthesiser:
         count = max(node.get("minItems", 1), 1)
         if "maxItems" in node:
             count = min(count, node["maxItems"])
-        if node.get("uniqueItems") and "enum" in resolve(items):
-            return list(resolve(items)["enum"][:count])
+        if node.get("uniqueItems") and "enum" in follow(items):
+            return list(follow(items)["enum"][:count])
         return [self._value(items, f"{path}[{index}]", minimal, refs) for index in range(count)]
 
     def _string(self, node: Schema) -> str:
@@ -161,7 +161,7 @@ class Synthesiser:
 
 def _valid(value: Any, node: Schema) -> bool:
     try:
-        validate(value, node, "$")
+        check(value, node, "$")
     except (RequestValidationError, KeyError, TypeError):
         return False
     return True
@@ -178,5 +178,5 @@ def _implied_type(node: Schema) -> str | None:
 
 def _recursive(schema: Schema, refs: tuple[str, ...]) -> bool:
     """Whether an optional property would re-enter a model already being built (and so never end)."""
-    ref = schema.get("$ref") or resolve(schema).get("items", {}).get("$ref")
+    ref = schema.get("$ref") or follow(schema).get("items", {}).get("$ref")
     return ref is not None and ref in refs
