@@ -20,7 +20,7 @@ from multidict import MultiMapping
 
 from .._operation import Operation, Parameter
 from .._request_builder import check_analytics_window
-from .._validation import Schema, resolve, validate
+from .._validation import Schema, object_properties, resolve, validate
 from ..errors import RequestValidationError
 
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
@@ -132,10 +132,10 @@ def _body(operation: Operation, content: bytes, content_type: str) -> Any:
             raise RequestValidationError("body", "is required")
         return None
     if content_type == "application/x-www-form-urlencoded":
-        properties: Mapping[str, Schema] = resolve({"$ref": operation.body}).get("properties") or {}
+        form = dict(parse_qsl(content.decode("utf-8", "replace"), keep_blank_values=True))
+        properties = object_properties({"$ref": operation.body}, form)
         body: Any = {
-            key: _convert(value, properties.get(key, {}), f"body.{key}")
-            for key, value in parse_qsl(content.decode("utf-8", "replace"), keep_blank_values=True)
+            key: _convert(value, properties.get(key, {}), f"body.{key}") for key, value in form.items()
         }
     else:
         try:
