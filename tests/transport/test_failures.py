@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import datetime
 import gc
+import ipaddress
 import socket
+import ssl
 import threading
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import aiohttp
 import anyio
@@ -314,8 +319,8 @@ async def test_a_rate_limit_wait_longer_than_the_timeout_gives_up_at_once_with_t
     assert server.hits == {"/v5/items/1": 1}
 
 
-@pytest.fixture
-def threaded_server() -> Iterator[str]:
+@contextlib.contextmanager
+def server_in_a_thread(tls: ssl.SSLContext | None = None) -> Iterator[str]:
     """An API server on a loop of its own thread, outliving the event loops of the test; yields its base URL."""
     loop = asyncio.new_event_loop()
     app = web.Application()
@@ -332,16 +337,63 @@ def threaded_server() -> Iterator[str]:
     app.router.add_get("/v5/limited/{item_id}", limited_at_first)
     runner = web.AppRunner(app)
     loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     loop.run_until_complete(site.start())
     port = runner.addresses[0][1]
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}/v5"
+    yield f"{'https' if tls else 'http'}://127.0.0.1:{port}/v5"
     asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=5)
     loop.close()
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[str]:
+    with server_in_a_thread() as url:
+        yield url
+
+
+@pytest.fixture
+def threaded_tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The same over TLS, with a certificate for 127.0.0.1 that the client's connections trust."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert_file, key_file)
+    # The context aiohttp verifies servers with, by default: here one that trusts this certificate alone.
+    monkeypatch.setattr(
+        aiohttp.connector, "_SSL_CONTEXT_VERIFIED", ssl.create_default_context(cafile=cert_file)
+    )
+    with server_in_a_thread(server_side) as url:
+        yield url
 
 
 def test_a_client_works_across_successive_asyncio_runs(threaded_server: str) -> None:
@@ -410,3 +462,29 @@ def test_a_session_given_on_an_ended_loop_raises_client_closed_error(threaded_se
     session = client._transport._sessions.current
     assert session is not None
     asyncio.run(session.close())  # the caller's session, the caller's to close
+
+
+@pytest.mark.parametrize("then", ["used and closed", "used and dropped", "closed", "dropped"])
+@pytest.mark.parametrize("server_url", ["threaded_server", "threaded_tls_server"])
+def test_a_client_whose_loop_was_closed_by_hand_lets_its_session_go_quietly_and_works_on_the_next_loop(
+    server_url: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture, then: str
+) -> None:
+    client = Client(TOKEN, base_url=request.getfixturevalue(server_url))
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(get_item(client)) == Item(id="1", title="ok")
+    finally:
+        # By hand: nothing shuts down the tasks left on it (asyncio.run would), the session's among them.
+        loop.close()
+    first = client._transport._sessions.current
+    assert first is not None and not first.closed  # its keep-alive connection open, on a closed loop
+
+    if then.startswith("used"):
+        assert asyncio.run(get_item(client)) == Item(id="1", title="ok")
+        assert client._transport._sessions.current is not first
+    if then.endswith("closed"):
+        asyncio.run(client.close())
+    del client, first, loop
+    # With warnings as errors, an unclosed session, connector, transport or socket left behind fails here.
+    gc.collect()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
