@@ -16,6 +16,7 @@ import aiopinterest
 from aiopinterest import OPERATIONS, UNSET, models
 from aiopinterest._decoding import decode_lenient
 from aiopinterest._request_builder import build_request
+from aiopinterest._validation import resolve, schema_table
 from aiopinterest.errors import RequestValidationError
 
 PIN_WITH_NULLS = {
@@ -45,6 +46,40 @@ def test_fields_the_api_always_returns_are_typed_without_none() -> None:
     assert hints["created_at"] == datetime.datetime | None
 
 
+# Keywords that say nothing of a value's type: a schema of only these is untyped, and Any is right for it.
+_TYPELESS = {"nullable", "readOnly", "default", "example", "title", "description"}
+
+
+def _property_schemas(node: dict[str, typing.Any], found: dict[str, list[dict[str, typing.Any]]]) -> None:
+    """Every schema each property of a struct has: its own, and for a union, each variant's."""
+    for name, schema in (node.get("properties") or {}).items():
+        found.setdefault(name, []).append(schema)
+    for member in node.get("oneOf") or node.get("anyOf") or []:
+        _property_schemas(resolve(member), found)
+
+
+def test_no_field_is_any_where_the_spec_gives_it_a_schema() -> None:
+    untyped = []
+    for name, node in schema_table().items():
+        struct = getattr(models, name, None)
+        if not (isinstance(struct, type) and issubclass(struct, msgspec.Struct)):
+            continue
+        schemas: dict[str, list[dict[str, typing.Any]]] = {}
+        _property_schemas(dict(node), schemas)
+        for field in msgspec.structs.fields(struct):
+            of_field = schemas.get(field.encode_name, [])
+            typed = any(set(resolve(s)) - _TYPELESS for s in of_field)
+            typed_items = any(set(resolve(s).get("items") or {}) - _TYPELESS for s in of_field)
+            members = typing.get_args(field.type)
+            lists = [m for m in members if typing.get_origin(m) is list] or [field.type]
+            any_items = any(
+                typing.get_args(m) == (typing.Any,) for m in lists if typing.get_origin(m) is list
+            )
+            if (field.type is typing.Any and typed) or (any_items and typed_items):
+                untyped.append(f"{name}.{field.encode_name}")
+    assert untyped == []
+
+
 def test_a_response_missing_a_required_field_decodes_and_re_encodes_without_inventing_it() -> None:
     board = msgspec.json.decode(b'{"name": "Recipes"}', type=models.Board)
     assert board.id == "" and isinstance(board.id, str)
@@ -59,6 +94,9 @@ def test_a_response_missing_a_required_field_decodes_and_re_encodes_without_inve
 def test_dates_decode_as_datetime() -> None:
     pin = msgspec.json.decode(b'{"id": "1", "created_at": "2026-11-30T08:15:00"}', type=models.Pin)
     assert pin.created_at == datetime.datetime(2026, 11, 30, 8, 15)
+    # format: date, as datetime.date
+    analytics = msgspec.json.decode(b'{"DATE": "2026-11-30"}', type=models.AdPinAnalytics)
+    assert analytics.DATE == datetime.date(2026, 11, 30) and type(analytics.DATE) is datetime.date
 
 
 def test_a_null_element_in_a_list_of_structs_is_dropped_at_any_depth() -> None:

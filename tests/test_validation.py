@@ -15,11 +15,18 @@ from aiopinterest import models
 from aiopinterest.errors import RequestValidationError
 
 
-class TokenEndpoint:
-    """A loopback /v5/oauth/token that records every form it receives and answers with a token."""
+class LoopbackApi:
+    """A loopback /v5/oauth/token that records every form it receives and answers with a token; any other path
+    is recorded too."""
 
     def __init__(self) -> None:
         self.forms: list[dict[str, str]] = []
+        #: Any other request, by path.
+        self.other: list[str] = []
+
+    async def anything(self, request: web.Request) -> web.Response:
+        self.other.append(request.path)
+        return web.json_response({})
 
     async def token(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -38,10 +45,11 @@ class TokenEndpoint:
 
 
 @pytest.fixture
-async def endpoint() -> AsyncIterator[tuple[TokenEndpoint, str]]:
-    seen = TokenEndpoint()
+async def api() -> AsyncIterator[tuple[LoopbackApi, str]]:
+    seen = LoopbackApi()
     app = web.Application()
     app.router.add_post("/v5/oauth/token", seen.token)
+    app.router.add_route("*", "/{path:.*}", seen.anything)
     async with TestServer(app, host="127.0.0.1") as server:
         yield seen, str(server.make_url("/v5"))
 
@@ -65,9 +73,9 @@ async def endpoint() -> AsyncIterator[tuple[TokenEndpoint, str]]:
     ],
 )
 async def test_an_unknown_field_of_a_token_request_is_refused_naming_the_closest_field_of_its_grant(
-    endpoint: tuple[TokenEndpoint, str], body: dict[str, Any], field: str, closest: str
+    api: tuple[LoopbackApi, str], body: dict[str, Any], field: str, closest: str
 ) -> None:
-    seen, base_url = endpoint
+    seen, base_url = api
     async with aiopinterest.Client(access_token="t", base_url=base_url) as client:
         with pytest.raises(RequestValidationError) as caught:
             await client.oauth.token(body=body)
@@ -77,9 +85,9 @@ async def test_an_unknown_field_of_a_token_request_is_refused_naming_the_closest
 
 
 async def test_a_token_request_missing_a_field_its_grant_requires_is_refused(
-    endpoint: tuple[TokenEndpoint, str],
+    api: tuple[LoopbackApi, str],
 ) -> None:
-    seen, base_url = endpoint
+    seen, base_url = api
     async with aiopinterest.Client(access_token="t", base_url=base_url) as client:
         with pytest.raises(RequestValidationError) as caught:
             await client.oauth.token(body={"grant_type": "authorization_code", "code": "c"})
@@ -91,9 +99,9 @@ async def test_a_token_request_missing_a_field_its_grant_requires_is_refused(
 
 
 async def test_a_token_request_in_dict_or_variant_struct_form_is_sent_and_its_answer_keeps_the_refresh_token(
-    endpoint: tuple[TokenEndpoint, str],
+    api: tuple[LoopbackApi, str],
 ) -> None:
-    seen, base_url = endpoint
+    seen, base_url = api
     as_dict = {"grant_type": "refresh_token", "refresh_token": "r", "continuous_refresh": True}
     as_struct = models.OauthAccessTokenRequestRefresh(
         grant_type="refresh_token", refresh_token="r", continuous_refresh=True
@@ -109,3 +117,18 @@ async def test_a_token_request_in_dict_or_variant_struct_form_is_sent_and_its_an
             "pinr_new",
             5_184_000,
         )
+
+
+async def test_a_body_whose_end_date_is_before_its_start_date_is_refused_before_sending(
+    api: tuple[LoopbackApi, str],
+) -> None:
+    seen, base_url = api
+    async with aiopinterest.Client(access_token="t", base_url=base_url) as client:
+        with pytest.raises(
+            RequestValidationError, match="2026-11-01 is before start_date 2026-11-30"
+        ) as caught:
+            await client.leads_export.create(
+                ad_account_id="1", ad_id="2", start_date="2026-11-30", end_date="2026-11-01"
+            )
+    assert caught.value.field == "body.end_date"
+    assert seen.forms == [] and seen.other == []

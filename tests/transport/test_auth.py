@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Awaitable, Callable
@@ -11,9 +12,16 @@ import pytest
 from aiohttp import web
 
 from aiopinterest._client import Client
+from aiopinterest._options import RequestOptions
 from aiopinterest._transport.auth import OAuthToken
 from aiopinterest._transport.hooks import RequestEvent, ResponseEvent
-from aiopinterest.errors import AuthenticationError, CredentialsError, MissingScopeError, PinterestError
+from aiopinterest.errors import (
+    AuthenticationError,
+    CredentialsError,
+    MissingScopeError,
+    PinterestError,
+    RequestTimeoutError,
+)
 
 from .conftest import ApiServer, FakeClock, Item, json_item, operation
 
@@ -419,6 +427,32 @@ async def test_cancelling_the_renewing_call_lets_every_waiter_succeed(
     # The renewal runs in a task of its own: cancelling the call that started it does not stop it, so the one
     # POST already sent completes and serves all 50 (a hand-over would have sent a second one).
     assert renewer.cancelled_caught
+    assert sorted(int(item.id) for item in results) == list(range(1, 51))
+    assert len(tokens.forms) == 1
+    assert [token.access_token for token in persisted] == [NEW_TOKEN]
+
+
+async def test_the_renewing_call_timing_out_lets_every_waiter_succeed(
+    server: ApiServer, renewing_client: MakeClient
+) -> None:
+    tokens, persisted, client = await held_renewal(server, renewing_client)
+    results: list[Item] = []
+
+    async def call(n: int) -> None:
+        results.append(await client._request(GET, Item, path={"item_id": str(n)}))
+
+    async with anyio.create_task_group() as group:
+        renewing = asyncio.ensure_future(
+            client._request(GET, Item, path={"item_id": "0"}, options=RequestOptions(timeout=0.05))
+        )
+        with anyio.fail_after(5):
+            await tokens.arrived.wait()
+        for n in range(1, 51):
+            group.start_soon(call, n)
+        with pytest.raises(RequestTimeoutError), anyio.fail_after(5):
+            await renewing  # its own timeout, with the renewal still held by the server
+        tokens.release.set()
+
     assert sorted(int(item.id) for item in results) == list(range(1, 51))
     assert len(tokens.forms) == 1
     assert [token.access_token for token in persisted] == [NEW_TOKEN]
