@@ -154,6 +154,39 @@ def test_none_clears_a_nullable_field_and_unset_leaves_it_out_in_keyword_and_str
     assert keyword == struct == {"alt_text": None, "title": "New"}
 
 
+def _nullable_body_fields() -> list[tuple[str, str, str, bool]]:
+    """(operation, struct, field, whether the body is a list of that struct) for every nullable field a request
+    body carries at its top level or in its items."""
+    found = []
+    for operation in OPERATIONS.values():
+        if operation.body is None:
+            continue
+        node = resolve({"$ref": operation.body})
+        in_list = node.get("type") == "array" and "$ref" in (node.get("items") or {})
+        struct = node["items"]["$ref"] if in_list else operation.body
+        for name, schema in (resolve({"$ref": struct}).get("properties") or {}).items():
+            if resolve(schema).get("nullable"):
+                found.append((operation.operation_id, struct, name, in_list))
+    return found
+
+
+@pytest.mark.parametrize(("operation_id", "struct", "field", "in_list"), _nullable_body_fields())
+def test_every_nullable_body_field_is_sent_as_null_in_keyword_and_struct_form(
+    operation_id: str, struct: str, field: str, in_list: bool
+) -> None:
+    from aiopinterest._resource import Resource
+    from aiopinterest.testing._synthesis import Synthesiser
+
+    operation = OPERATIONS[operation_id]
+    path = {p.name: "1" for p in operation.parameters if p.location == "path"}
+    given = {**Synthesiser().model(struct), field: None}
+    as_struct = msgspec.convert(given, getattr(models, struct), str_keys=True)
+    sent = body(operation_id, path=path, body=[as_struct] if in_list else as_struct)
+    assert (sent[0] if in_list else sent)[field] is None  # null on the wire, not left out
+    if not in_list:
+        assert body(operation_id, path=path, body=Resource._body(operation, None, given)) == sent
+
+
 def test_none_is_refused_where_the_spec_does_not_allow_null() -> None:
     with pytest.raises(RequestValidationError, match=r"body\.board_id: must not be null"):
         build_request(OPERATIONS["pins/update"], path={"pin_id": "1"}, body={"board_id": None})
