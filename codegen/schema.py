@@ -112,6 +112,12 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
             "propertyName": disc["propertyName"],
             "mapping": {k: ref_name(v) for k, v in disc.get("mapping", {}).items()},
         }
+        if node["discriminator"]["mapping"] and "oneOf" not in node and "anyOf" not in node:
+            # A base schema whose discriminator alone names its variants (the OAuth token request and response)
+            # is their union all the same: one struct carrying every variant's fields, each variant's checks.
+            node["oneOf"] = [
+                {"$ref": name} for name in dict.fromkeys(node["discriminator"]["mapping"].values())
+            ]
     return node
 
 

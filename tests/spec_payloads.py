@@ -67,9 +67,15 @@ class Synthesiser:
                     result.setdefault(key, value)
         return result
 
+    @staticmethod
+    def discriminated(node: dict[str, Any]) -> list[dict[str, Any]]:
+        """The variants a base schema's discriminator names when it has no oneOf (the OAuth token request)."""
+        mapping: dict[str, str] = (node.get("discriminator") or {}).get("mapping") or {}
+        return [{"$ref": ref} for ref in dict.fromkeys(mapping.values())]
+
     def value(self, node: dict[str, Any], mode: Mode, depth: int = 0) -> Any:
         node = self.merged(self.resolve(node))
-        members = node.get("oneOf") or node.get("anyOf")
+        members = node.get("oneOf") or node.get("anyOf") or self.discriminated(node)
         if members:
             mode.seen_unions.setdefault(id(node), len(members))
             member = members[mode.choices.get(id(node), 0)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import typing
@@ -13,8 +14,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 import aiopinterest
-from aiopinterest import UNSET, models
+from aiopinterest import OPERATIONS, UNSET, models
+
+# The spec's schemas, read to enumerate cases (fields, nullable fields), never to check what a test asserts.
+from aiopinterest._validation import resolve, schema_table
 from aiopinterest.errors import RequestValidationError, ResponseValidationError
+from aiopinterest.testing._synthesis import Synthesiser
 
 PIN_WITH_NULLS = {
     "id": None,
@@ -66,6 +71,40 @@ def test_fields_the_api_always_returns_are_typed_without_none() -> None:
     assert hints["created_at"] == datetime.datetime | None
 
 
+# Keywords that say nothing of a value's type: a schema of only these is untyped, and Any is right for it.
+_TYPELESS = {"nullable", "readOnly", "default", "example", "title", "description"}
+
+
+def _property_schemas(node: dict[str, typing.Any], found: dict[str, list[dict[str, typing.Any]]]) -> None:
+    """Every schema each property of a struct has: its own, and for a union, each variant's."""
+    for name, schema in (node.get("properties") or {}).items():
+        found.setdefault(name, []).append(schema)
+    for member in node.get("oneOf") or node.get("anyOf") or []:
+        _property_schemas(resolve(member), found)
+
+
+def test_no_field_is_any_where_the_spec_gives_it_a_schema() -> None:
+    untyped = []
+    for name, node in schema_table().items():
+        struct = getattr(models, name, None)
+        if not (isinstance(struct, type) and issubclass(struct, msgspec.Struct)):
+            continue
+        schemas: dict[str, list[dict[str, typing.Any]]] = {}
+        _property_schemas(dict(node), schemas)
+        for field in msgspec.structs.fields(struct):
+            of_field = schemas.get(field.encode_name, [])
+            typed = any(set(resolve(s)) - _TYPELESS for s in of_field)
+            typed_items = any(set(resolve(s).get("items") or {}) - _TYPELESS for s in of_field)
+            members = typing.get_args(field.type)
+            lists = [m for m in members if typing.get_origin(m) is list] or [field.type]
+            any_items = any(
+                typing.get_args(m) == (typing.Any,) for m in lists if typing.get_origin(m) is list
+            )
+            if (field.type is typing.Any and typed) or (any_items and typed_items):
+                untyped.append(f"{name}.{field.encode_name}")
+    assert untyped == []
+
+
 def test_a_response_missing_a_required_field_decodes_and_re_encodes_without_inventing_it() -> None:
     board = msgspec.json.decode(b'{"name": "Recipes"}', type=models.Board)
     assert board.id == "" and isinstance(board.id, str)
@@ -80,6 +119,9 @@ def test_a_response_missing_a_required_field_decodes_and_re_encodes_without_inve
 def test_dates_decode_as_datetime() -> None:
     pin = msgspec.json.decode(b'{"id": "1", "created_at": "2026-11-30T08:15:00"}', type=models.Pin)
     assert pin.created_at == datetime.datetime(2026, 11, 30, 8, 15)
+    # format: date, as datetime.date
+    analytics = msgspec.json.decode(b'{"DATE": "2026-11-30"}', type=models.AdPinAnalytics)
+    assert analytics.DATE == datetime.date(2026, 11, 30) and type(analytics.DATE) is datetime.date
 
 
 async def test_a_null_element_in_a_list_of_structs_is_dropped_at_any_depth(
@@ -145,6 +187,43 @@ async def test_none_clears_a_nullable_field_and_unset_leaves_it_out_in_keyword_a
     await client.pins.update(pin_id="1", body=models.PinUpdate(alt_text=None, title="New"))
     keyword, struct = recorder.bodies
     assert keyword == struct == {"alt_text": None, "title": "New"}
+
+
+def _nullable_body_fields() -> list[tuple[str, str, str, bool]]:
+    """(operation, struct, field, whether the body is a list of that struct) for every nullable field a request
+    body carries at its top level or in its items."""
+    found = []
+    for operation in OPERATIONS.values():
+        if operation.body is None:
+            continue
+        node = resolve({"$ref": operation.body})
+        in_list = node.get("type") == "array" and "$ref" in (node.get("items") or {})
+        struct = node["items"]["$ref"] if in_list else operation.body
+        for name, schema in (resolve({"$ref": struct}).get("properties") or {}).items():
+            if resolve(schema).get("nullable"):
+                found.append((operation.operation_id, struct, name, in_list))
+    return found
+
+
+@pytest.mark.parametrize(("operation_id", "struct", "field", "in_list"), _nullable_body_fields())
+async def test_every_nullable_body_field_is_sent_as_null_in_keyword_and_struct_form(
+    recorder: Recorder, client: aiopinterest.Client, operation_id: str, struct: str, field: str, in_list: bool
+) -> None:
+    operation = OPERATIONS[operation_id]
+    method = getattr(getattr(client, operation.namespace), operation.name)
+    path = {p.name: "1" for p in operation.parameters if p.location == "path"}
+    given = {**Synthesiser().model(struct), field: None}
+    as_struct = msgspec.convert(given, getattr(models, struct), str_keys=True)
+    # The recorder answers a Pin whatever the operation: what was sent is all this test looks at.
+    with contextlib.suppress(ResponseValidationError):
+        await method(**path, body=[as_struct] if in_list else as_struct)
+    if not in_list:
+        with contextlib.suppress(ResponseValidationError):
+            await method(**path, **given)
+    sent = recorder.bodies
+    assert (sent[0][0] if in_list else sent[0])[field] is None  # null on the wire, not left out
+    if not in_list:
+        assert sent[1] == sent[0]
 
 
 async def test_none_is_refused_where_the_spec_does_not_allow_null(

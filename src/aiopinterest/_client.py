@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import urllib.parse
@@ -12,6 +13,7 @@ from types import TracebackType
 from typing import Any, Final, TypeVar, cast
 
 import aiohttp
+import anyio
 import msgspec
 from yarl import URL
 
@@ -32,6 +34,7 @@ from ._transport.streamed import StreamedResponse
 from ._transport.transport import Transport
 from .errors import (
     MissingScopeError,
+    RequestTimeoutError,
     RequestValidationError,
     ResponseValidationError,
     SandboxUnsupportedError,
@@ -240,7 +243,7 @@ class Client(GeneratedNamespaces):
             )
         prepared = build_request(operation, path, query, body)
         if operation.scopes and self._scopes_checked:
-            await self._check_scopes(operation)
+            await self._check_scopes(operation, options.timeout if options is not None else None)
         query_pairs: Sequence[tuple[str, str]] = prepared.query
         headers: dict[str, str] = {}
         if prepared.content_type is not None:
@@ -292,10 +295,18 @@ class Client(GeneratedNamespaces):
             raise _invalid_response(operation, response_type, response, error) from None
         return decoded
 
-    async def _check_scopes(self, operation: Operation) -> None:
+    async def _check_scopes(self, operation: Operation, timeout: float | Timeout | None) -> None:  # noqa: ASYNC109
         if self._auth.granted_scopes is None and self._auth.can_renew:
-            # Obtaining the token tells us its scopes.
-            await self._auth.bearer()
+            # Obtaining the token tells us its scopes: within the call's timeout, as a renewal in the call would be.
+            if timeout is None or isinstance(timeout, Timeout):
+                timeout = (timeout or self._transport.timeout).total
+            with anyio.move_on_after(math.inf if timeout is None else timeout) as waiting:
+                await self._auth.bearer()
+            if waiting.cancelled_caught:
+                raise RequestTimeoutError(
+                    f"{operation.namespace}.{operation.name}: no access token within the call's timeout of "
+                    f"{timeout:g} s"
+                )
         granted = self._auth.granted_scopes
         if granted is None:
             return

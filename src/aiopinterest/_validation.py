@@ -221,12 +221,6 @@ def _check_object(value: Any, node: Schema, path: str, known: frozenset[str] = f
     if not isinstance(value, Mapping):
         raise _fail_type("an object", value, path)
     properties: Mapping[str, Schema] = node.get("properties") or {}
-    for name in node.get("required", ()):
-        if value.get(name) is None and not (
-            name in value and resolve(properties.get(name, {})).get("nullable")
-        ):
-            raise RequestValidationError(f"{path}.{name}", "is required")
-    _check_required_unless(value, node, path)
     extra = node.get("additionalProperties")
     # A union's variants (or, with a discriminator, the schemas extending this one) add their own keys, so only
     # the variants can call a key unknown. An object that lists
@@ -243,6 +237,13 @@ def _check_object(value: Any, node: Schema, path: str, known: frozenset[str] = f
             validate(item, extra, f"{path}.{name}")
         elif closed and name not in known:
             raise RequestValidationError(f"{path}.{name}", _unknown_field(name, [*properties, *known]))
+    # After the unknown keys: a misspelt required field is reported as the typo, with its right name.
+    for name in node.get("required", ()):
+        if value.get(name) is None and not (
+            name in value and resolve(properties.get(name, {})).get("nullable")
+        ):
+            raise RequestValidationError(f"{path}.{name}", "is required")
+    _check_required_unless(value, node, path)
     _check_date_order(value, path)
 
 
@@ -286,18 +287,41 @@ def _as_date(value: object) -> datetime.date | None:
     return None
 
 
+def object_properties(node: Schema, value: Mapping[str, Any]) -> Mapping[str, Schema]:
+    """The properties ``value`` may carry under the object schema ``node``: its own, and those of the variant its
+    discriminator picks by ``value``'s tag (a form body's fields are converted by these)."""
+    node = resolve(node)
+    own: Mapping[str, Schema] = node.get("properties") or {}
+    variant = _tagged_variant(node, value)
+    if variant is None:
+        return own
+    return {**own, **(resolve({"$ref": variant}).get("properties") or {})}
+
+
+def _tagged_variant(node: Schema, value: Mapping[str, Any]) -> str | None:
+    """The schema name ``node``'s discriminator maps ``value``'s tag to, if it has one and the tag is mapped."""
+    discriminator = node.get("discriminator")
+    if not discriminator:
+        return None
+    tag = value.get(discriminator["propertyName"])
+    mapping: Mapping[str, str] = discriminator.get("mapping") or {}
+    return mapping.get(tag) if isinstance(tag, str) else None
+
+
 def _check_union(value: Any, node: Schema, members: list[Schema], path: str) -> None:
     discriminator = node.get("discriminator")
     if discriminator and isinstance(value, Mapping):
-        tag_name = discriminator["propertyName"]
-        tag = value.get(tag_name)
-        mapping: Mapping[str, str] = discriminator.get("mapping") or {}
-        if isinstance(tag, str) and tag in mapping:
-            validate(value, {"$ref": mapping[tag]}, path, known=frozenset(node.get("properties") or ()))
+        variant = _tagged_variant(node, value)
+        if variant is not None:
+            validate(value, {"$ref": variant}, path, known=frozenset(node.get("properties") or ()))
             return
+        mapping: Mapping[str, str] = discriminator.get("mapping") or {}
         if mapping:
+            tag_name = discriminator["propertyName"]
             allowed = ", ".join(repr(t) for t in mapping)
-            raise RequestValidationError(f"{path}.{tag_name}", f"{tag!r} is not one of {allowed}")
+            raise RequestValidationError(
+                f"{path}.{tag_name}", f"{value.get(tag_name)!r} is not one of {allowed}"
+            )
     errors: list[RequestValidationError] = []
     known = frozenset(node.get("properties") or ())
     for member in members:

@@ -71,3 +71,19 @@ async def test_recorded_requests_keep_the_token_out_of_their_repr(
     [recorded] = pinterest_simulator.requests
     assert recorded.headers["Authorization"] == f"Bearer {pinterest_simulator.access_token}"
     assert pinterest_simulator.access_token not in repr(recorded)
+
+
+async def test_a_client_asking_for_continuous_refresh_renews_its_token_with_the_simulator(
+    pinterest_simulator: PinterestSimulator,
+) -> None:
+    async with aiopinterest.Client(
+        app_id="app",
+        app_secret="secret",
+        refresh_token="pinr_refresh",
+        continuous_refresh=True,
+        base_url=pinterest_simulator.base_url,
+    ) as client:
+        account = await client.user_account.get()
+    assert account.username == "simulated_user"
+    renewal = next(r for r in pinterest_simulator.requests if r.path.endswith("/oauth/token"))
+    assert renewal.status == 200

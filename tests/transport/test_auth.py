@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Awaitable, Callable
@@ -10,8 +11,14 @@ import anyio
 import pytest
 from aiohttp import web
 
-from aiopinterest import Client, OAuthToken, RequestEvent, ResponseEvent
-from aiopinterest.errors import AuthenticationError, CredentialsError, MissingScopeError, PinterestError
+from aiopinterest import Client, OAuthToken, RequestEvent, RequestOptions, ResponseEvent
+from aiopinterest.errors import (
+    AuthenticationError,
+    CredentialsError,
+    MissingScopeError,
+    PinterestError,
+    RequestTimeoutError,
+)
 from aiopinterest.models import Pin
 
 from .conftest import PIN, ApiServer, FakeClock, json_pin
@@ -425,6 +432,30 @@ async def test_cancelling_the_renewing_call_lets_every_waiter_succeed(
     # The renewal runs in a task of its own: cancelling the call that started it does not stop it, so the one
     # POST already sent completes and serves all 50 (a hand-over would have sent a second one).
     assert renewer.cancelled_caught
+    assert sorted(int(item.id) for item in results) == list(range(1, 51))
+    assert len(tokens.forms) == 1
+    assert [token.access_token for token in persisted] == [NEW_TOKEN]
+
+
+async def test_the_renewing_call_timing_out_lets_every_waiter_succeed(
+    server: ApiServer, renewing_client: MakeClient
+) -> None:
+    tokens, persisted, client = await held_renewal(server, renewing_client)
+    results: list[Pin] = []
+
+    async def call(n: int) -> None:
+        results.append(await client.pins.get(pin_id=str(n)))
+
+    async with anyio.create_task_group() as group:
+        renewing = asyncio.ensure_future(client.pins.get(pin_id="0", options=RequestOptions(timeout=0.05)))
+        with anyio.fail_after(5):
+            await tokens.arrived.wait()
+        for n in range(1, 51):
+            group.start_soon(call, n)
+        with pytest.raises(RequestTimeoutError), anyio.fail_after(5):
+            await renewing  # its own timeout, with the renewal still held by the server
+        tokens.release.set()
+
     assert sorted(int(item.id) for item in results) == list(range(1, 51))
     assert len(tokens.forms) == 1
     assert [token.access_token for token in persisted] == [NEW_TOKEN]

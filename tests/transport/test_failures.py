@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import datetime
 import gc
+import ipaddress
 import socket
+import ssl
 import threading
 import time
 import traceback
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import aiohttp
 import anyio
@@ -350,9 +355,9 @@ class ThreadedServer:
         return request.transport is None
 
 
-@pytest.fixture
-def threaded_server() -> Iterator[ThreadedServer]:
-    """A ThreadedServer outliving the event loops of the test."""
+@contextlib.contextmanager
+def serving_in_a_thread(tls: ssl.SSLContext | None = None) -> Iterator[ThreadedServer]:
+    """A ThreadedServer running, over TLS with ``tls``, outliving the event loops of the test."""
     server = ThreadedServer()
     loop = server.loop
     app = web.Application()
@@ -360,9 +365,9 @@ def threaded_server() -> Iterator[ThreadedServer]:
     app.router.add_get(AD_ACCOUNT, server.limited_at_first)
     runner = web.AppRunner(app)
     loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     loop.run_until_complete(site.start())
-    server.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/v5"
+    server.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{runner.addresses[0][1]}/v5"
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     yield server
@@ -370,6 +375,54 @@ def threaded_server() -> Iterator[ThreadedServer]:
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=5)
     loop.close()
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[ThreadedServer]:
+    with serving_in_a_thread() as server:
+        yield server
+
+
+@pytest.fixture
+def threaded_tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedServer]:
+    """The same over TLS, with a certificate for 127.0.0.1 that the client's connections trust."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert_file, key_file)
+    # The context aiohttp verifies servers with by default (private: it has no public seam), here one that
+    # trusts this certificate alone.
+    monkeypatch.setattr(
+        aiohttp.connector, "_SSL_CONTEXT_VERIFIED", ssl.create_default_context(cafile=cert_file)
+    )
+    with serving_in_a_thread(server_side) as server:
+        yield server
 
 
 def test_a_client_works_across_successive_asyncio_runs(threaded_server: ThreadedServer) -> None:
@@ -430,3 +483,32 @@ def test_a_session_given_on_an_ended_loop_raises_client_closed_error(threaded_se
     asyncio.run(use())
     assert threaded_server.requests == []
     asyncio.run(session.close())  # the caller's session, the caller's to close
+
+
+@pytest.mark.parametrize("then", ["used and closed", "used and dropped", "closed", "dropped"])
+@pytest.mark.parametrize("served_by", ["threaded_server", "threaded_tls_server"])
+def test_a_client_whose_loop_was_closed_by_hand_lets_its_session_go_quietly_and_works_on_the_next_loop(
+    served_by: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture, then: str
+) -> None:
+    server: ThreadedServer = request.getfixturevalue(served_by)
+    client = Client(TOKEN, base_url=server.base_url)
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(client.pins.get(pin_id="1")).id == "1"
+    finally:
+        # By hand: nothing shuts down the tasks left on it (asyncio.run would), the session's among them.
+        loop.close()
+    first = server.requests[0]
+    assert first.transport is not None  # its keep-alive connection still open, on a closed loop
+
+    if then.startswith("used"):
+        assert asyncio.run(client.pins.get(pin_id="2")).id == "2"
+        assert server.peers[1] != server.peers[0]  # on a connection of the new loop's session
+        assert server.wait_until_disconnected(first)
+    if then.endswith("closed"):
+        asyncio.run(client.close())
+    del client, loop
+    # With warnings as errors, an unclosed session, connector, transport or socket left behind fails here.
+    gc.collect()
+    assert server.wait_until_disconnected(first)
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []

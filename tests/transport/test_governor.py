@@ -202,7 +202,7 @@ async def test_the_per_minute_policy_binds_when_the_header_says_so(
 
 
 async def test_without_headers_the_rate_is_found_from_429s(
-    server: ApiServer, make_client: MakeClient, clock: FakeClock
+    server: ApiServer, make_client: MakeClient, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     bucket = {"tokens": 5.0, "at": clock.now}
 
@@ -218,9 +218,11 @@ async def test_without_headers_the_rate_is_found_from_429s(
     client = await make_client()
     start = clock.now
 
-    with anyio.fail_after(20):
+    with anyio.fail_after(20), caplog.at_level(logging.INFO, logger="aiopinterest"):
         await call_all(client, 200)
 
+    found = "rate limit: org_read answered 429 without rate-limit headers; pacing at"
+    assert any(r.levelno == logging.INFO and r.getMessage().startswith(found) for r in caplog.records)
     metrics = client.metrics["org_read"]
     assert metrics.rate_limited <= 30  # of some 200 responses: the 429s teach, they do not flood
     assert metrics.pace is not None and 5 <= metrics.pace <= 20  # found near the bucket's 10 a second
@@ -371,3 +373,19 @@ async def test_blocks_and_releases_are_logged_at_info(
     assert any("org_read blocked for 3 s" in message for message in messages)
     assert any("org_read released after 3 s" in message for message in messages)
     assert any(message.startswith("retrying GET") for message in messages)
+
+
+async def test_pacing_that_holds_calls_a_second_or_more_is_logged_at_info(
+    server: ApiServer, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.route("GET", PIN, json_pin)
+    client = await make_client(rate_limits={"org_read": 0.5})
+
+    with caplog.at_level(logging.INFO, logger="aiopinterest"):
+        await call_all(client, 3)
+
+    messages = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
+    assert any(
+        message.startswith("rate limit: org_read holding") and message.endswith("(pacing at 0.5 requests/s)")
+        for message in messages
+    ), messages

@@ -6,7 +6,14 @@ from __future__ import annotations
 import datetime
 
 import aiopinterest
-from aiopinterest.models import Board, Pin, PinCreate, PinMediaSourceImageURL, PinUpdate
+from aiopinterest.models import (
+    Board,
+    OauthAccessTokenRequestRefresh,
+    Pin,
+    PinCreate,
+    PinMediaSourceImageURL,
+    PinUpdate,
+)
 
 
 async def copy_board(client: aiopinterest.Client, source: Board) -> list[str]:
@@ -30,3 +37,12 @@ async def tidy(client: aiopinterest.Client, pin: Pin) -> datetime.datetime | Non
     await client.pins.update(pin_id=pin.id, body=PinUpdate(link=None))
     same = await client.pins.get(pin_id=pin.id)
     return same.created_at
+
+
+async def renew(client: aiopinterest.Client, refresh_token: str) -> str | None:
+    # The token request as the struct of its grant; the answer carries that grant's fields.
+    body = OauthAccessTokenRequestRefresh(
+        grant_type="refresh_token", refresh_token=refresh_token, continuous_refresh=True
+    )
+    token = await client.oauth.token(body=body)
+    return token.refresh_token

@@ -771,6 +771,7 @@ __all__ = [
     "OauthAccessTokenRequest",
     "OauthAccessTokenRequestClientCredentials",
     "OauthAccessTokenRequestCode",
+    "OauthAccessTokenRequestInput",
     "OauthAccessTokenRequestRefresh",
     "OauthAccessTokenResponse",
     "OauthAccessTokenResponseClientCredentials",
@@ -7772,9 +7773,22 @@ class MetricsResponse(Model):
 
 
 class OauthAccessTokenRequest(Model, kw_only=True):
-    """Describes the valid schema for possible OAuth access token requests."""
+    """Describes the valid schema for possible OAuth access token requests.
+
+    One of ``OauthAccessTokenRequestCode``, ``OauthAccessTokenRequestRefresh``,
+    ``OauthAccessTokenRequestClientCredentials``: decoded as one struct carrying every variant's fields, since
+    the API does not always say which variant it sent.
+    """
 
     grant_type: Literal["authorization_code", "refresh_token", "client_credentials"]
+    code: str | msgspec.UnsetType = msgspec.UNSET
+    redirect_uri: str | msgspec.UnsetType = msgspec.UNSET
+    continuous_refresh: bool | msgspec.UnsetType = msgspec.UNSET
+    """Set to true to receive a continuous refresh token (60-day expiration, refreshable indefinitely): apps
+    created before September 25, 2025 must ask for it.
+    """
+    refresh_token: str | msgspec.UnsetType = msgspec.UNSET
+    scope: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class OauthAccessTokenRequestCode(Model, kw_only=True):
@@ -7783,6 +7797,10 @@ class OauthAccessTokenRequestCode(Model, kw_only=True):
     code: str
     redirect_uri: str
     grant_type: Literal["authorization_code", "refresh_token", "client_credentials"]
+    continuous_refresh: bool | msgspec.UnsetType = msgspec.UNSET
+    """Set to true to receive a continuous refresh token (60-day expiration, refreshable indefinitely): apps
+    created before September 25, 2025 must ask for it.
+    """
 
 
 class OauthAccessTokenRequestRefresh(Model, kw_only=True):
@@ -7791,6 +7809,10 @@ class OauthAccessTokenRequestRefresh(Model, kw_only=True):
     refresh_token: str
     scope: str | msgspec.UnsetType = msgspec.UNSET
     grant_type: Literal["authorization_code", "refresh_token", "client_credentials"]
+    continuous_refresh: bool | msgspec.UnsetType = msgspec.UNSET
+    """Set to true to receive a continuous refresh token (60-day expiration, refreshable indefinitely): apps
+    created before September 25, 2025 must ask for it.
+    """
 
 
 class OauthAccessTokenRequestClientCredentials(Model, kw_only=True):
@@ -7801,13 +7823,21 @@ class OauthAccessTokenRequestClientCredentials(Model, kw_only=True):
 
 
 class OauthAccessTokenResponse(Model):
-    """A successful OAuth access token response."""
+    """A successful OAuth access token response.
+
+    One of ``OauthAccessTokenResponseCode``, ``OauthAccessTokenResponseRefresh``,
+    ``OauthAccessTokenResponseClientCredentials``, ``OauthAccessTokenResponseIntegrationRefresh``: decoded as
+    one struct carrying every variant's fields, since the API does not always say which variant it sent.
+    """
 
     access_token: str = MISSING_STR
     expires_in: int = MISSING_INT
     response_type: Literal["authorization_code", "refresh_token", "client_credentials"] | str | None = None
     scope: str = MISSING_STR
     token_type: str = MISSING_STR
+    refresh_token: str | None = None
+    refresh_token_expires_at: int | None = None
+    refresh_token_expires_in: int | None = None
 
     def variant(
         self,
@@ -20571,6 +20601,12 @@ if TYPE_CHECKING:
         | CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItem
     )
     ConversionEventsUserDataInput: TypeAlias = ConversionEventsUserDataProperties | ConversionEventsUserData
+    OauthAccessTokenRequestInput: TypeAlias = (
+        OauthAccessTokenRequestCode
+        | OauthAccessTokenRequestRefresh
+        | OauthAccessTokenRequestClientCredentials
+        | OauthAccessTokenRequest
+    )
     PinMediaSourceInput: TypeAlias = (
         PinMediaSourceImageBase64
         | PinMediaSourceImageURL
@@ -20645,5 +20681,6 @@ else:
         CatalogsVerticalsListProductsByCatalogBasedFilterRequestFiltersAnyOfItem
     )
     ConversionEventsUserDataInput = ConversionEventsUserData
+    OauthAccessTokenRequestInput = OauthAccessTokenRequest
     PinMediaSourceInput = PinMediaSource
     PinMediaSourceItemsItemInput = PinMediaSourceItemsItem

@@ -2,7 +2,9 @@
 
 An aiohttp session belongs to the event loop it was made on. A client made once and used in several
 ``asyncio.run()`` calls therefore gets a session per loop: the session of a loop is closed as that loop shuts
-down (``asyncio.run`` cancels the tasks left, one of them ours), and the next loop makes its own.
+down (``asyncio.run`` cancels the tasks left, one of them ours), and the next loop makes its own. A loop closed
+by hand (``loop.close()``, with none of that shutdown) leaves its session open on a loop that will never run
+again: it is let go of without the loop, its sockets closed directly, and nothing is left for a ResourceWarning.
 
 Closing the client ends every call in flight at once, with :class:`~aiopinterest.errors.ClientClosedError`:
 each call's task is cancelled, and the call turns that cancellation back into the error (taken back as
@@ -12,6 +14,7 @@ each call's task is cancelled, and the call turns that cancellation back into th
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 import aiohttp
@@ -97,17 +100,17 @@ class Sessions:
             if task is not me and not task.done() and task.cancelling() == 0:
                 self._cancelled.add(task)
                 task.cancel()
+        keeper = self._keeper
+        if keeper is not None and keeper.get_loop() is not asyncio.get_running_loop():
+            self._retire_session()
+            return
         session, self._session = self._session, None
-        keeper, self._keeper = self._keeper, None
+        self._keeper = None
         if keeper is not None and not keeper.done():
-            if keeper.get_loop() is not asyncio.get_running_loop():
-                if not keeper.get_loop().is_closed():
-                    keeper.get_loop().call_soon_threadsafe(keeper.cancel)
-                return
             keeper.cancel()
             # wait(), not await: our own cancellation still goes through.
             await asyncio.wait([keeper])
-        # Closed here too for a keeper cancelled before it ever ran (its finally clause then never runs).
+        # Closed here too for a keeper cancelled before it ever ran (its except clause then never runs).
         if session is not None and not session.closed:
             await session.close()
 
@@ -130,29 +133,47 @@ class Sessions:
             self._retire_session()
             # Headroom above max_concurrency: token renewals run outside the concurrency slots.
             session = self._session = create_session(connections=self._connections)
-            self._keeper = loop.create_task(
+            keeper = self._keeper = loop.create_task(
                 self._close_when_loop_ends(session), name="aiopinterest: close the session as its loop ends"
             )
+            # A loop closed by hand (no asyncio.run shutdown) leaves the keeper pending for good: the session is
+            # let go of quietly when the next loop retires it or, should the client be dropped, as the keeper is
+            # collected (a weakref callback runs before anything in that garbage is finalized); and no "Task was
+            # destroyed but it is pending!" for it (asyncio's flag, cleared on the tasks run_until_complete makes).
+            keeper._log_destroy_pending = False  # type: ignore[attr-defined]
+            weakref.finalize(keeper, _let_go_if_loop_closed, session, loop)
         self._loop = loop
         return task
 
     def _retire_session(self) -> None:
-        """Let go of the session of a previous loop, closing it there if that loop still runs somewhere."""
+        """Let go of the session of another loop: closed on that loop if it still runs somewhere, dropped
+        quietly if that loop was closed without shutting it down (``loop.close()`` by hand)."""
         keeper, self._keeper = self._keeper, None
-        self._session = None
-        if keeper is not None and not keeper.done():
-            old_loop = keeper.get_loop()
-            if not old_loop.is_closed():
-                old_loop.call_soon_threadsafe(keeper.cancel)
+        session, self._session = self._session, None
+        if keeper is None or keeper.done():
+            return
+        old_loop = keeper.get_loop()
+        if not old_loop.is_closed():
+            old_loop.call_soon_threadsafe(keeper.cancel)
+        elif session is not None:
+            abandon_session(session)
 
     async def _close_when_loop_ends(self, session: aiohttp.ClientSession) -> None:
         try:
             await asyncio.get_running_loop().create_future()  # only ever cancelled
-        finally:
+        except asyncio.CancelledError:
+            # Not on GeneratorExit (collected unfinished): nothing may be awaited then.
             if self._session is session:
                 self._session = None
                 self._loop = None
             await session.close()
+            raise
+
+
+def _let_go_if_loop_closed(session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop) -> None:
+    # A live loop's session left unclosed is the caller's leak, which aiohttp's own warning reports.
+    if loop.is_closed():
+        abandon_session(session)
 
 
 def create_session(*, connections: int) -> aiohttp.ClientSession:
@@ -176,3 +197,34 @@ def session_unusable(session: aiohttp.ClientSession) -> str | None:
     if session._loop.is_closed():
         return "the aiohttp session belongs to an event loop that has ended"
     return None
+
+
+def abandon_session(session: aiohttp.ClientSession) -> None:
+    """Let go of a session whose event loop was closed under it (``loop.close()`` by hand, with none of
+    ``asyncio.run``'s shutdown), quietly: its connections' sockets closed here, as that loop would have closed
+    them, and the session marked closed, leaving nothing for a ResourceWarning. Never touches the loop.
+
+    Through private attributes, as there is no other way: asyncio closes a transport only through its loop
+    (``close()`` and ``abort()`` schedule the work there, and raise on a closed one), and aiohttp's connector,
+    closed with its loop closed, just forgets its connections.
+    """
+    connector = session.connector
+    if connector is None or connector.closed:
+        return
+    pooled = [protocol for idle in connector._conns.values() for protocol, _ in idle]
+    for protocol in [*pooled, *connector._acquired]:
+        if protocol.transport is not None:
+            _close_without_loop(protocol.transport)
+    connector._close()  # marks the connector, and so the session, closed; with its loop closed, nothing else
+
+
+def _close_without_loop(transport: asyncio.BaseTransport) -> None:
+    """Close a transport of a closed event loop: its socket, and the flags whose absence __del__ warns about."""
+    ssl_protocol = getattr(transport, "_ssl_protocol", None)
+    if ssl_protocol is not None:  # TLS: a wrapper around the TCP transport
+        transport._closed = True  # type: ignore[attr-defined]
+        transport = ssl_protocol._transport
+    sock = getattr(transport, "_sock", None)
+    if sock is not None:
+        transport._sock = None  # type: ignore[attr-defined]
+        sock.close()

@@ -122,6 +122,19 @@ def _convert(text: str, schema: Schema, name: str) -> Any:
     return text
 
 
+def _form_fields(node: Schema, form: Mapping[str, str]) -> Mapping[str, Schema]:
+    """The fields a form body may carry: the schema's own, and those of the variant its discriminator names by
+    the form's tag (a form's values are text, converted by these)."""
+    own: Mapping[str, Schema] = node.get("properties") or {}
+    discriminator = node.get("discriminator")
+    if not discriminator:
+        return own
+    variant = (discriminator.get("mapping") or {}).get(form.get(discriminator["propertyName"], ""))
+    if variant is None:
+        return own
+    return {**own, **(follow({"$ref": variant}).get("properties") or {})}
+
+
 def _body(operation: Operation, content: bytes, content_type: str) -> Any:
     if operation.body is None:
         if content.strip():
@@ -132,10 +145,10 @@ def _body(operation: Operation, content: bytes, content_type: str) -> Any:
             raise RequestValidationError("body", "is required")
         return None
     if content_type == "application/x-www-form-urlencoded":
-        properties: Mapping[str, Schema] = follow({"$ref": operation.body}).get("properties") or {}
+        form = dict(parse_qsl(content.decode("utf-8", "replace"), keep_blank_values=True))
+        properties = _form_fields(follow({"$ref": operation.body}), form)
         body: Any = {
-            key: _convert(value, properties.get(key, {}), f"body.{key}")
-            for key, value in parse_qsl(content.decode("utf-8", "replace"), keep_blank_values=True)
+            key: _convert(value, properties.get(key, {}), f"body.{key}") for key, value in form.items()
         }
     else:
         try:

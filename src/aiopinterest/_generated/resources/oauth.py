@@ -14,7 +14,7 @@ from ..._resource import Resource
 from .. import operations as ops
 from ..models import (
     ConversionAccessTokenResponse,
-    OauthAccessTokenRequest,
+    OauthAccessTokenRequestInput,
     OauthAccessTokenResponse,
     TokenRevocationRequest,
 )
@@ -50,8 +50,7 @@ class OauthResource(Resource):
     async def token(
         self,
         *,
-        body: OauthAccessTokenRequest | Mapping[str, Any] | None = None,
-        grant_type: Literal["authorization_code", "refresh_token", "client_credentials"] | UnsetType = UNSET,
+        body: OauthAccessTokenRequestInput | Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
     ) -> OauthAccessTokenResponse:
         """Generate OAuth access token
@@ -69,13 +68,12 @@ class OauthResource(Resource):
 
         Args:
             body: the request body (``OauthAccessTokenRequest``, or a dict validated against it)
-            grant_type: the body's ``grant_type`` field
             options: per-call timeout, extra headers or query, raw-response capture
         """
         return await self._request(
             ops.OAUTH_TOKEN,
             OauthAccessTokenResponse,
-            body=self._body(ops.OAUTH_TOKEN, body, {"grant_type": grant_type}),
+            body=body,
             options=options,
         )
 
