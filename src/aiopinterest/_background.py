@@ -3,19 +3,20 @@
 Concurrent calls run in anyio task groups everywhere else. An async generator cannot hold one: a task group may
 not stay open across a ``yield``, because an abandoned generator is closed from another task (asyncio's
 finaliser for a ``break``-ed loop). So a generator that works ahead of its consumer runs that work in a bare
-asyncio task, started and stopped here and nowhere else; the work itself may use task groups inside the task.
+asyncio task, started and stopped here and nowhere else; inside that task the work may use task groups.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable
 from contextlib import aclosing
 from typing import Any, Final, TypeVar
 
 import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 
-__all__ = ["cancel_and_drain", "read_ahead"]
+__all__ = ["cancel_and_drain", "produced_in_background", "read_ahead"]
 
 U = TypeVar("U")
 
@@ -24,31 +25,23 @@ U = TypeVar("U")
 _DRAIN_TIMEOUT: Final = 10.0
 
 
-async def read_ahead(
-    source: AsyncGenerator[U, None], depth: int = 1, producers: set[asyncio.Task[None]] | None = None
+async def produced_in_background(
+    produce: Callable[[MemoryObjectSendStream[U]], Coroutine[Any, Any, None]],
+    *,
+    buffer: int = 0,
+    producers: set[asyncio.Task[None]] | None = None,
 ) -> AsyncGenerator[U, None]:
-    """Yield ``source``'s values while a background task produces up to ``depth`` values ahead.
+    """Yield the values ``produce(send)`` sends, while it runs in a background task.
 
-    At most ``depth + 1`` values are alive at once: the one the caller holds, ``depth - 1`` buffered, and one
-    being produced (the producer waits for room before producing the next); ``depth=0`` reads ``source`` in the
-    caller's task. The producer task is in ``producers`` while it runs. Closing this generator stops the
-    producer; so does cancelling the task from outside, after which the values already produced are still
-    yielded. A failure of ``source`` is raised after every value produced before it.
+    Up to ``buffer`` values wait for the caller, and ``produce`` blocks in ``send.send()`` beyond that. The task
+    is in ``producers`` while it runs. Closing this generator stops the task; so does cancelling the task from
+    outside, after which the values already sent are still yielded. A failure of ``produce`` is raised after
+    every value it sent.
     """
-    if depth == 0:
-        async with aclosing(source):
-            async for value in source:
-                yield value
-        return
-
-    send, receive = anyio.create_memory_object_stream[U](depth - 1)
-
-    async def produce() -> None:
-        async with send, aclosing(source):
-            async for value in source:
-                await send.send(value)
-
-    producer = asyncio.create_task(produce())
+    send, receive = anyio.create_memory_object_stream[U](buffer)
+    producer = asyncio.create_task(produce(send))
+    # However the task ends, the values stop: the loop below then ends.
+    producer.add_done_callback(lambda _: send.close())
     if producers is not None:
         producers.add(producer)
         producer.add_done_callback(producers.discard)
@@ -59,8 +52,33 @@ async def read_ahead(
             await producer
     finally:
         await cancel_and_drain([producer])
-        send.close()
         receive.close()
+
+
+async def read_ahead(
+    source: AsyncGenerator[U, None], depth: int = 1, producers: set[asyncio.Task[None]] | None = None
+) -> AsyncGenerator[U, None]:
+    """Yield ``source``'s values while a background task produces up to ``depth`` values ahead.
+
+    At most ``depth + 1`` values are alive at once: the one the caller holds, ``depth - 1`` buffered, and one
+    being produced (the producer waits for room before producing the next); ``depth=0`` reads ``source`` in the
+    caller's task. Otherwise as :func:`produced_in_background`.
+    """
+    if depth == 0:
+        async with aclosing(source):
+            async for value in source:
+                yield value
+        return
+
+    async def forward(send: MemoryObjectSendStream[U]) -> None:
+        async with aclosing(source):
+            async for value in source:
+                await send.send(value)
+
+    ahead = produced_in_background(forward, buffer=depth - 1, producers=producers)
+    async with aclosing(ahead) as values:
+        async for value in values:
+            yield value
 
 
 async def cancel_and_drain(tasks: Iterable[asyncio.Task[Any]]) -> None:

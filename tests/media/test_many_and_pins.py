@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -11,7 +12,7 @@ import pytest
 
 from aiopinterest import Client
 from aiopinterest.errors import MediaUploadError, RequestValidationError
-from aiopinterest.media import CarouselImage, MediaSource, UploadOutcome
+from aiopinterest.media import CarouselImage, MediaSource, SizedStream, UploadOutcome
 
 from .conftest import FAST_POLL, FakeS3, PinterestApi, s3_error_xml
 
@@ -79,6 +80,31 @@ async def test_leaving_upload_many_early_cancels_the_running_uploads(
         await results.aclose()
     assert (first.index, first.ok) == (1, False)
     # The held uploads were abandoned part-way: releasing S3 now stores nothing.
+    gate.set()
+    with anyio.fail_after(5):
+        await fake_s3.until_handled(len(fake_s3.received))
+    assert fake_s3.stored == {}
+    assert api.status_reads == 0
+
+
+async def test_an_exception_that_is_no_upload_outcome_stops_upload_many_and_is_raised(
+    client: Client, api: PinterestApi, fake_s3: FakeS3
+) -> None:
+    gate = fake_s3.gate = asyncio.Event()
+    # Larger than the socket buffers, so that the body cannot have been sent whole before the cancellation.
+    large = b"x" * (32 * 1024 * 1024)
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"first"
+        await fake_s3.until_held(2)
+        raise RuntimeError("the caller's stream is broken")
+
+    sources: list[MediaSource] = [large, SizedStream(broken(), size=10)]
+    with anyio.fail_after(5), pytest.raises(RuntimeError, match="stream is broken") as caught:
+        async for _ in client.media.upload_many(sources, concurrency=2):
+            pass
+    assert "fan_out input: source #1" in caught.value.__notes__
+    # The other upload was abandoned part-way: releasing S3 now stores nothing.
     gate.set()
     with anyio.fail_after(5):
         await fake_s3.until_handled(len(fake_s3.received))

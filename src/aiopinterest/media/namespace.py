@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Final, Literal, Unpack, overload
 
 import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 
+from .._background import produced_in_background
 from .._generated.models import Media, MediaUpload, Pin, PinMediaSourceVideoID
 from .._generated.resources.media import MediaResource
 from .._options import RawResponse, RequestOptions
 from .._validation import validate
+from ..bulk.fanout import fan_out
 from ..errors import MediaUploadError, PinterestError, ResponseValidationError
 from .codes import PROCESSING_FAILED, PROCESSING_TIMEOUT, UPLOAD_TIMEOUT
 from .pins import (
@@ -49,6 +52,17 @@ class UploadOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class _Numbered:
+    """A source of ``upload_many`` and its position; shown by position only (a source may be a file's bytes)."""
+
+    index: int
+    source: MediaSource
+
+    def __repr__(self) -> str:
+        return f"source #{self.index}"
 
 
 class MediaNamespace(MediaResource):
@@ -215,39 +229,35 @@ class MediaNamespace(MediaResource):
         ...     print(outcome.index, outcome.media.media_id if outcome.ok else outcome.error)
 
         Sources are taken from ``sources`` only as slots free up, so a long (or lazy) iterable is fine. Leaving
-        the loop early cancels the uploads still running.
+        the loop early cancels the uploads still running. Any other exception (a bug, say in a
+        :class:`SizedStream`'s iterator) cancels them too and is raised, with a note naming the source's
+        position. The uploads run through :func:`aiopinterest.bulk.fan_out`.
         """
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        items = enumerate(sources)
-        # Plain asyncio tasks rather than a task group: a task group cannot stay open across the yields of an
-        # async generator (the consumer may close the generator from another task).
-        running: dict[asyncio.Task[Media], tuple[int, MediaSource]] = {}
-        try:
-            while True:
-                while len(running) < concurrency and (item := next(items, None)) is not None:
-                    upload = self.upload(
-                        item[1],
-                        media_type=media_type,
-                        content_type=content_type,
-                        timeout=timeout,
-                        poll_interval=poll_interval,
-                    )
-                    running[asyncio.ensure_future(upload)] = item
-                if not running:
-                    return
-                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    index, source = running.pop(task)
-                    error = task.exception()
-                    if error is None:
-                        yield UploadOutcome(index, source, media=task.result())
-                    elif isinstance(error, PinterestError):
-                        yield UploadOutcome(index, source, error=error)
-                    else:
-                        raise error
-        finally:
-            await _cancel(running)
+
+        async def upload_one(item: _Numbered) -> UploadOutcome:
+            try:
+                media = await self.upload(
+                    item.source,
+                    media_type=media_type,
+                    content_type=content_type,
+                    timeout=timeout,
+                    poll_interval=poll_interval,
+                )
+            except PinterestError as error:
+                return UploadOutcome(item.index, item.source, error=error)
+            return UploadOutcome(item.index, item.source, media=media)
+
+        async def upload_all(outcomes: MemoryObjectSendStream[UploadOutcome]) -> None:
+            numbered = (_Numbered(index, source) for index, source in enumerate(sources))
+            # fail_fast: an exception that is not an upload's outcome (a bug) stops every upload and is raised.
+            async with fan_out(upload_one, numbered, concurrency=concurrency, fail_fast=True) as results:
+                async for done in results:
+                    await outcomes.send(done.value)
+
+        # In a background task: the fan-out's task group cannot stay open across this generator's yields.
+        async with aclosing(produced_in_background(upload_all)) as outcomes:
+            async for outcome in outcomes:
+                yield outcome
 
     async def create_video_pin(
         self,
@@ -325,15 +335,3 @@ class MediaNamespace(MediaResource):
         # As a dict: the type is any string here, checked against the spec's MediaUploadType on the way out.
         registration = await self.create(body={"media_type": media_type}, options=RequestOptions(capture=raw))
         return registration, read_target(raw)
-
-
-async def _cancel(tasks: Iterable[asyncio.Task[Media]]) -> None:
-    pending = list(tasks)
-    for task in pending:
-        task.cancel()
-    if pending:
-        await asyncio.wait(pending)
-    for task in pending:
-        # Retrieved, so that asyncio does not log a finished task's error as never retrieved.
-        if not task.cancelled():
-            task.exception()
