@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 import msgspec
 
 from .._options import RawResponse
+from .._snippet import body_snippet
 from ..errors import MediaUploadError, ResponseValidationError, TransportError
 from .s3_form import ProgressCallback, S3Form
 from .sources import Source, not_replayable
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
     from .._client import Client
 
 __all__ = ["UploadTarget", "post_to_s3", "read_target"]
-
-_ERROR_SNIPPET: Final = 200
 
 
 class UploadTarget(msgspec.Struct):
@@ -85,7 +84,7 @@ def _s3_error(response: RawResponse, source: Source) -> MediaUploadError:
     except ElementTree.ParseError:
         pass
     if message is None:
-        snippet = response.content[:_ERROR_SNIPPET].decode("utf-8", "replace").strip()
+        snippet = body_snippet(response.content)
         message = f"non-XML body: {snippet!r}" if snippet else "empty body"
     text = f"S3 rejected the upload: {response.status} {code or ''}".rstrip() + f": {message}"
     if response.status >= 500 and not source.replayable:
