@@ -155,6 +155,8 @@ class MediaNamespace(MediaResource):
                 ``code`` constants of this module).
             APIError, TransportError: registering or polling failed; the S3 POST failed below HTTP.
         """
+        if wait:
+            _check_poll_interval(poll_interval)
         prepared = await prepare_source(source)
         validate(media_type, {"$ref": "MediaUploadType"}, "media_type")
         file_type = file_content_type(content_type, prepared.filename)
@@ -187,8 +189,7 @@ class MediaNamespace(MediaResource):
             MediaUploadError: the status became ``failed`` (code ``ProcessingFailed``), or ``timeout`` seconds
                 passed first (code ``ProcessingTimeout``).
         """
-        if poll_interval <= 0:
-            raise ValueError("poll_interval must be positive")
+        _check_poll_interval(poll_interval)
         status: str | None = None
         pause = poll_interval
         with anyio.move_on_after(timeout):
@@ -335,3 +336,8 @@ class MediaNamespace(MediaResource):
         # As a dict: the type is any string here, checked against the spec's MediaUploadType on the way out.
         registration = await self.create(body={"media_type": media_type}, options=RequestOptions(capture=raw))
         return registration, read_target(raw)
+
+
+def _check_poll_interval(poll_interval: float) -> None:
+    if poll_interval <= 0:
+        raise ValueError("poll_interval must be positive")
