@@ -11,7 +11,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
 from .._background import produced_in_background
-from .._generated.models import Media, MediaUpload, Pin, PinMediaSourceVideoID
+from .._generated.models import Media, MediaUpload, Pin
 from .._generated.resources.media import MediaResource
 from .._options import RawResponse, RequestOptions
 from .._validation import validate
@@ -26,6 +26,7 @@ from .pins import (
     check_video_cover,
     image_media_source,
     validate_pin_fields,
+    video_media_source,
 )
 from .s3_form import ProgressCallback, file_content_type
 from .s3_post import UploadTarget, post_to_s3, read_target
@@ -297,12 +298,7 @@ class MediaNamespace(MediaResource):
             raise ResponseValidationError(
                 "GET /media/{media_id}: the succeeded media has no media_id", field="$.media_id"
             )
-        source = PinMediaSourceVideoID(
-            source_type="video_id",
-            media_id=media_id,
-            cover_image_url=cover_image_url,
-            cover_image_key_frame_time=cover_image_key_frame_time,
-        )
+        source = video_media_source(media_id, cover_image_url, cover_image_key_frame_time)
         return await self._client.pins.create(media_source=source, **pin)
 
     async def create_image_pin(self, image: ImageSource, **pin: Unpack[PinFields]) -> Pin:

@@ -17,6 +17,7 @@ from .._generated.models import (
     PinMediaSourceImagesURL,
     PinMediaSourceImagesURLItem,
     PinMediaSourceImageURL,
+    PinMediaSourceVideoID,
 )
 from .._validation import schema_table, validate
 from ..errors import RequestValidationError
@@ -29,6 +30,7 @@ __all__ = [
     "check_video_cover",
     "image_media_source",
     "validate_pin_fields",
+    "video_media_source",
 ]
 
 # The image types the spec's ContentType allows for base64 images, by their leading bytes: sniffed rather than
@@ -91,6 +93,18 @@ def check_video_cover(cover_image_url: str | None, cover_image_key_frame_time: i
             video_schema["cover_image_key_frame_time"],
             "cover_image_key_frame_time",
         )
+
+
+def video_media_source(
+    media_id: str, cover_image_url: str | None, cover_image_key_frame_time: int | None
+) -> PinMediaSourceVideoID:
+    """The processed video ``media_id`` as ``video_id``, with its cover (see :func:`check_video_cover`)."""
+    return PinMediaSourceVideoID(
+        source_type="video_id",
+        media_id=media_id,
+        cover_image_url=cover_image_url,
+        cover_image_key_frame_time=cover_image_key_frame_time,
+    )
 
 
 async def image_media_source(image: ImageSource) -> PinMediaSourceImageURL | PinMediaSourceImageBase64:
