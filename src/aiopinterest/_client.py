@@ -23,6 +23,7 @@ from ._generated.namespaces import GeneratedNamespaces
 from ._operation import Operation
 from ._options import RawResponse, RequestOptions, Timeout
 from ._request_builder import build_request
+from ._snippet import body_snippet
 from ._transport.auth import Authenticator, TokenRefreshCallback, TokenStore
 from ._transport.clock import Clock, SystemClock
 from ._transport.governor import Governor, Priors
@@ -45,7 +46,6 @@ T = TypeVar("T")
 PRODUCTION_URL: Final = "https://api.pinterest.com/v5"
 SANDBOX_URL: Final = "https://api-sandbox.pinterest.com/v5"
 DEFAULT_TIMEOUT: Final = Timeout()
-_SNIPPET = 200
 # msgspec ends a validation message with the JSON path of the bad value: "... - at `$.media.images[0]`".
 _ERROR_PATH = re.compile(r" - at `(\$[^`]*)`$")
 
@@ -484,7 +484,7 @@ def _invalid_response(
             field=match.group(1) if match else None,
             status=response.status,
         )
-    snippet = response.content[:_SNIPPET].decode("utf-8", "replace")
+    snippet = body_snippet(response.content)
     return ResponseValidationError(
         f"{operation.operation_id}: the {response.status} response is not valid JSON ({error}); "
         f"it starts with {snippet!r}",

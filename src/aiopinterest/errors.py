@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ._snippet import body_snippet
+
 __all__ = [
     "APIError",
     "AuthenticationError",
@@ -30,7 +32,6 @@ __all__ = [
     "UnprocessableEntityError",
 ]
 
-_SNIPPET = 200
 #: Where Pinterest names a response for its support: ``x-pinterest-rid``; ``x-request-id`` from proxies and the
 #: simulator.
 REQUEST_ID_HEADERS = ("x-pinterest-rid", "x-request-id")
@@ -168,7 +169,7 @@ class APIError(PinterestError):
     def _describe(self) -> str:
         detail = self.message
         if detail is None:
-            snippet = self.body[:_SNIPPET].decode("utf-8", "replace").strip()
+            snippet = body_snippet(self.body)
             detail = f"non-JSON body: {snippet!r}" if snippet else "empty body"
         parts = [f"{self.status} on {self.method} {self.url}: {detail}"]
         if self.code is not None:

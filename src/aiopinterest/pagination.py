@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, cast
 
-import anyio
 import msgspec
 from msgspec import UNSET
 
+from ._background import cancel_and_drain, read_ahead
 from ._validation import validate
 from .errors import (
     APIError,
@@ -54,8 +54,6 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 _RESUME_PREFIX: Final = "aiopinterest:1:"
-# Cancelling a page fetch only has to close one connection; a bound keeps a stuck close from hanging the caller.
-_CLOSE_TIMEOUT: Final = 10.0
 # What a failed page fetch raises once the transport's retries are spent.
 _PAGE_FAILURES: Final = (APIError, TransportError, ResponseValidationError)
 
@@ -333,7 +331,7 @@ class AsyncPaginator(Generic[T]):
 
         A loop still running afterwards gets the pages already fetched, then ends.
         """
-        await _stop(self._producers)
+        await cancel_and_drain(self._producers)
 
     async def __aenter__(self) -> AsyncPaginator[T]:
         return self
@@ -379,7 +377,7 @@ class AsyncPaginator(Generic[T]):
             return
         source = self._fetch_pages(cursor.position, self._remaining())
         try:
-            async with aclosing(_read_ahead(source, self._prefetch, self._producers)) as pages:
+            async with aclosing(read_ahead(source, self._prefetch, self._producers)) as pages:
                 async for page in pages:
                     cursor.enter(page)
                     yield page
@@ -426,58 +424,3 @@ class AsyncPaginator(Generic[T]):
                     bookmark=body.bookmark,
                 )
             bookmark, skip = body.bookmark, 0
-
-
-async def _read_ahead(
-    source: AsyncGenerator[U, None], depth: int, producers: set[asyncio.Task[None]]
-) -> AsyncGenerator[U, None]:
-    """Yield ``source``'s values while a background task produces up to ``depth`` values ahead.
-
-    At most ``depth + 1`` values are alive at once: the one the caller holds, ``depth - 1`` buffered, and one
-    being produced (the producer waits for room before producing the next). The producer task is in
-    ``producers`` while it runs. Closing this generator stops the producer; so does cancelling the task from
-    outside, after which the values already produced are still yielded. A failure of ``source`` is raised after
-    every value produced before it.
-    """
-    if depth == 0:
-        async with aclosing(source):
-            async for value in source:
-                yield value
-        return
-
-    send, receive = anyio.create_memory_object_stream[U](depth - 1)
-
-    async def produce() -> None:
-        async with send, aclosing(source):
-            async for value in source:
-                await send.send(value)
-
-    # A bare asyncio task rather than an anyio task group: a task group may not stay open across a yield, and an
-    # abandoned generator is closed from another task (asyncio's finaliser for a `break`-ed loop).
-    producer = asyncio.create_task(produce())
-    producers.add(producer)
-    producer.add_done_callback(producers.discard)
-    try:
-        async for value in receive:
-            yield value
-        if not producer.cancelled():
-            await producer
-    finally:
-        await _stop([producer])
-        send.close()
-        receive.close()
-
-
-async def _stop(producers: Iterable[asyncio.Task[None]]) -> None:
-    """Cancel ``producers`` and wait until they have ended (closing the connections they had open)."""
-    tasks = list(producers)
-    if not tasks:
-        return
-    for task in tasks:
-        task.cancel()
-    with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
-        await asyncio.wait(tasks)
-    for task in tasks:
-        if task.done() and not task.cancelled():
-            # Retrieved so asyncio does not log it as never retrieved; when it mattered it was raised already.
-            task.exception()

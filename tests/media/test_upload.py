@@ -313,6 +313,14 @@ async def test_a_content_type_with_a_line_break_is_refused(client: Client, api: 
     assert api.registrations == 0
 
 
+async def test_a_poll_interval_that_is_not_positive_fails_before_registering(
+    client: Client, api: PinterestApi
+) -> None:
+    with pytest.raises(ValueError, match="poll_interval"):
+        await client.media.upload(b"video", poll_interval=0)
+    assert api.registrations == 0
+
+
 async def test_a_large_file_is_streamed_not_loaded(tmp_path: Path, client: Client, fake_s3: FakeS3) -> None:
     size = 64 * 1024 * 1024
     path = tmp_path / "large.mp4"

@@ -49,7 +49,7 @@ def other_tasks() -> set[asyncio.Task[object]]:
 
 
 def prefetch_tasks() -> set[asyncio.Task[object]]:
-    return {task for task in other_tasks() if "_read_ahead" in getattr(task.get_coro(), "__qualname__", "")}
+    return {task for task in other_tasks() if "read_ahead" in getattr(task.get_coro(), "__qualname__", "")}
 
 
 async def test_streams_every_item_once_across_pages(pins_api: PinsApi) -> None:

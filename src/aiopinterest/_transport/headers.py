@@ -5,9 +5,13 @@ from __future__ import annotations
 import email.utils
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
+from types import MappingProxyType
+from typing import Final, NamedTuple
 
 from multidict import istr
+
+#: No headers: what a failure without a response carries. Read-only, so that one instance is safely shared.
+NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 
 # Header names as multidict's case-insensitive strings: looked up in every response at half the cost of str.
 RETRY_AFTER = istr("Retry-After")

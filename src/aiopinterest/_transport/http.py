@@ -91,7 +91,7 @@ async def exchange(
                 middlewares=None if api_origin is None else _credential_middlewares(session, url, api_origin),
             )
         except (aiohttp.ClientError, TimeoutError) as error:
-            failure = _failure(error, method, url)
+            failure = _translate_aiohttp_error(error, method, url)
         except RuntimeError:
             # aiohttp's "Session is closed" (or "Event loop is closed" under it): no request can be sent.
             unusable = session_unusable(session)
@@ -107,7 +107,7 @@ async def exchange(
                 try:
                     content = await response.read()
                 except (aiohttp.ClientError, TimeoutError) as error:
-                    failure = _failure(error, method, url)
+                    failure = _translate_aiohttp_error(error, method, url)
                 else:
                     return RawResponse(status, response_headers, content, url)  # the URL redacted when read
                 finally:
@@ -155,7 +155,9 @@ async def _drop_authorization(
 _WITHOUT_CREDENTIALS: tuple[aiohttp.ClientMiddlewareType, ...] = (_drop_authorization,)
 
 
-def _failure(error: aiohttp.ClientError | TimeoutError, method: str, url: URL) -> BaseException:
+def _translate_aiohttp_error(
+    error: aiohttp.ClientError | TimeoutError, method: str, url: URL
+) -> BaseException:
     """What an aiohttp failure means: the caller's own body error, or the typed :class:`TransportError`."""
     body_failure = _body_failure(error)
     if body_failure is not None:

@@ -7,9 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import ConnectError, TransportError
-from .headers import requested_wait
-
-_NO_HEADERS: Mapping[str, str] = {}
+from .headers import NO_HEADERS, requested_wait
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,7 +21,7 @@ class Failure:
     waited: float
     # The HTTP status, or None when the attempt failed below HTTP (``error`` is then set).
     status: int | None = None
-    headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
+    headers: Mapping[str, str] = field(default_factory=lambda: NO_HEADERS)
     error: TransportError | None = None
     # The caller vouches that sending this request twice is harmless (e.g. an S3 upload of the same key).
     replay_safe: bool = False

@@ -16,8 +16,7 @@ import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
-from types import MappingProxyType
-from typing import Any, Final, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 import aiohttp
 import anyio
@@ -32,6 +31,7 @@ from .clock import Clock
 from .deadlines import AttemptDeadlines, CallDeadline
 from .error_responses import api_error, request_id_note
 from .governor import Governor, Permit
+from .headers import NO_HEADERS as _NO_HEADERS
 from .hooks import CallEvent, Hooks, RequestEvent, ResponseEvent
 from .http import exchange
 from .metrics import CategoryMetrics, Metrics
@@ -44,8 +44,6 @@ from .streamed import StreamedResponse
 
 logger = logging.getLogger("aiopinterest")
 T = TypeVar("T")
-
-_NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 # A msgspec Struct, made once per call: its __init__ is C.

@@ -72,45 +72,69 @@ async def fan_out(
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    send, receive = anyio.create_memory_object_stream[Done[I, R]]()
-    results: FanOut[I, R] = FanOut(receive)
-    slots = anyio.Semaphore(concurrency)
-    first_error: list[Exception] = []
-
     async with anyio.create_task_group() as group:
-
-        async def run(item: I) -> None:
-            try:
-                async with send.clone() as out:
-                    try:
-                        value = await call(item)
-                    except Exception as error:
-                        if not fail_fast:
-                            results.failures.append(Failed(item, error))
-                            return
-                        error.add_note(f"fan_out input: {item!r}")
-                        first_error.append(error)
-                        group.cancel_scope.cancel()
-                        return
-                    await out.send(Done(item, value))
-            finally:
-                slots.release()
-
-        async def feed() -> None:
-            async with send, anyio.create_task_group() as calls, aclosing(_iterate(inputs)) as items:
-                async for item in items:
-                    await slots.acquire()
-                    calls.start_soon(run, item)
-
-        group.start_soon(feed)
+        calls: _Calls[I, R] = _Calls(call, concurrency, fail_fast, group.cancel_scope)
+        group.start_soon(calls.feed, inputs)
         try:
-            yield results
+            yield calls.results
         finally:
             # Whatever the caller did not wait for is no longer wanted.
             group.cancel_scope.cancel()
-            receive.close()
-    if first_error:
-        raise first_error[0]
+            calls.close()
+    calls.raise_first_error()
+
+
+class _Calls(Generic[I, R]):
+    """The calls of one :func:`fan_out`: their slots, where their results go, what stops them."""
+
+    def __init__(
+        self, call: Callable[[I], Awaitable[R]], concurrency: int, fail_fast: bool, scope: anyio.CancelScope
+    ) -> None:
+        self._call = call
+        self._slots = anyio.Semaphore(concurrency)
+        self._fail_fast = fail_fast
+        # Cancelled on the first failure with fail_fast: every call, the feed and the caller's block.
+        self._scope = scope
+        self._send, self._receive = anyio.create_memory_object_stream[Done[I, R]]()
+        self.results: FanOut[I, R] = FanOut(self._receive)
+        self._first_error: Exception | None = None
+
+    async def feed(self, inputs: Iterable[I] | AsyncIterable[I]) -> None:
+        """Start one call per input as slots free up; the results end once the last call has ended."""
+        async with self._send, anyio.create_task_group() as calls, aclosing(_iterate(inputs)) as items:
+            async for item in items:
+                await self._slots.acquire()
+                calls.start_soon(self._run, item)
+
+    async def _run(self, item: I) -> None:
+        # The slot is freed once the result has been taken: a slow consumer slows the calls down.
+        try:
+            async with self._send.clone() as out:
+                try:
+                    value = await self._call(item)
+                except Exception as error:
+                    self._failed(item, error)
+                    return
+                await out.send(Done(item, value))
+        finally:
+            self._slots.release()
+
+    def _failed(self, item: I, error: Exception) -> None:
+        if not self._fail_fast:
+            self.results.failures.append(Failed(item, error))
+            return
+        error.add_note(f"fan_out input: {item!r}")
+        if self._first_error is None:
+            self._first_error = error
+        self._scope.cancel()
+
+    def close(self) -> None:
+        """Stop taking results: a call still sending one ends."""
+        self._receive.close()
+
+    def raise_first_error(self) -> None:
+        if self._first_error is not None:
+            raise self._first_error
 
 
 async def _iterate(inputs: Iterable[I] | AsyncIterable[I]) -> AsyncGenerator[I, None]:

@@ -1,19 +1,17 @@
-"""upload_many, and the Pin helpers on the media namespace."""
+"""The Pin helpers of the media namespace: video, image and carousel Pins, every argument checked first."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from pathlib import Path
 
-import anyio
 import pytest
 
 from aiopinterest import Client
-from aiopinterest.errors import MediaUploadError, RequestValidationError
-from aiopinterest.media import CarouselImage, MediaSource, UploadOutcome
+from aiopinterest.errors import RequestValidationError
+from aiopinterest.media import CarouselImage
 
-from .conftest import FAST_POLL, FakeS3, PinterestApi, s3_error_xml
+from .conftest import FAST_POLL, PinterestApi
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"png-body"
 JPEG = b"\xff\xd8\xff\xe0" + b"jpeg-body"
@@ -21,78 +19,6 @@ JPEG = b"\xff\xd8\xff\xe0" + b"jpeg-body"
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-# --- upload_many ---------------------------------------------------------------------------------------------
-
-
-async def test_upload_many_yields_results_and_errors_per_item(
-    tmp_path: Path, client: Client, fake_s3: FakeS3
-) -> None:
-    sources: list[MediaSource] = [b"first", tmp_path / "missing.mp4", b"third", b"fourth"]
-    fake_s3.answers.append((403, s3_error_xml("AccessDenied", "Access Denied")))
-    outcomes = [
-        outcome async for outcome in client.media.upload_many(sources, concurrency=1, poll_interval=FAST_POLL)
-    ]
-    assert sorted(outcome.index for outcome in outcomes) == [0, 1, 2, 3]
-    by_index = {outcome.index: outcome for outcome in outcomes}
-    # concurrency=1: the first upload meets the scripted AccessDenied.
-    assert isinstance(by_index[0].error, MediaUploadError)
-    assert by_index[0].error.code == "AccessDenied"
-    assert isinstance(by_index[1].error, RequestValidationError)
-    assert by_index[2].ok and by_index[2].media is not None and by_index[2].media.status == "succeeded"
-    assert by_index[3].ok
-    assert sorted(fake_s3.stored.values()) == [b"fourth", b"third"]
-    assert "third" not in repr(by_index[2])
-
-
-async def test_upload_many_keeps_at_most_concurrency_uploads_in_flight(
-    client: Client, api: PinterestApi, fake_s3: FakeS3
-) -> None:
-    fake_s3.gate = asyncio.Event()
-    sources = [b"a", b"b", b"c", b"d", b"e"]
-
-    async def consume() -> list[UploadOutcome]:
-        return [o async for o in client.media.upload_many(sources, concurrency=2, poll_interval=FAST_POLL)]
-
-    task = asyncio.ensure_future(consume())
-    with anyio.fail_after(5):
-        await fake_s3.until_held(2)
-    # Two uploads are held at S3: no third one may have been registered.
-    assert api.registrations == 2
-    fake_s3.gate.set()
-    outcomes = await task
-    assert sorted(o.index for o in outcomes if o.ok) == [0, 1, 2, 3, 4]
-    assert sorted(fake_s3.stored.values()) == sorted(sources)
-
-
-async def test_leaving_upload_many_early_cancels_the_running_uploads(
-    tmp_path: Path, client: Client, api: PinterestApi, fake_s3: FakeS3
-) -> None:
-    gate = fake_s3.gate = asyncio.Event()
-    # Larger than the socket buffers, so that the bodies cannot have been sent whole before the cancellation.
-    large = b"x" * (32 * 1024 * 1024)
-    results = client.media.upload_many([large, tmp_path / "missing.mp4", large], concurrency=3)
-    with anyio.fail_after(5):
-        first = await anext(results)
-        await fake_s3.until_held(2)
-        await results.aclose()
-    assert (first.index, first.ok) == (1, False)
-    # The held uploads were abandoned part-way: releasing S3 now stores nothing.
-    gate.set()
-    with anyio.fail_after(5):
-        await fake_s3.until_handled(len(fake_s3.received))
-    assert fake_s3.stored == {}
-    assert api.status_reads == 0
-
-
-async def test_upload_many_rejects_a_concurrency_below_one(client: Client) -> None:
-    with pytest.raises(ValueError, match="concurrency"):
-        async for _ in client.media.upload_many([b"a"], concurrency=0):
-            pass
-
-
-# --- Pin helpers ---------------------------------------------------------------------------------------------
 
 
 async def test_video_pin_with_cover_url(client: Client, api: PinterestApi) -> None:
