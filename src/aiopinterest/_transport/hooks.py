@@ -111,7 +111,7 @@ class Hooks:
         for hook in self.response:
             await _call(hook, event)
 
-    async def observe_call(self, call: CallEvent, send: Callable[[], Awaitable[R]]) -> R:
+    async def run_between_call_hooks(self, call: CallEvent, send: Callable[[], Awaitable[R]]) -> R:
         """``send()`` between the call hooks; the end hooks run however it ends, then its outcome is passed on."""
         for start_hook in self.call_start:
             await _call(start_hook, call)

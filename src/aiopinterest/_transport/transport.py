@@ -31,7 +31,7 @@ from .clock import Clock
 from .deadlines import AttemptDeadlines, CallDeadline
 from .error_responses import api_error, request_id_note
 from .governor import Governor, Permit
-from .headers import NO_HEADERS as _NO_HEADERS
+from .headers import NO_HEADERS
 from .hooks import CallEvent, Hooks, RequestEvent, ResponseEvent
 from .http import exchange
 from .metrics import CategoryMetrics, Metrics
@@ -180,7 +180,7 @@ class Transport:
             operation_id=request.operation_id,
         )
         attempts = partial(self._attempts, request, timeout, retry, capture, raise_for_status, stream)
-        return self.hooks.observe_call(event, attempts)
+        return self.hooks.run_between_call_hooks(event, attempts)
 
     async def _attempts(
         self,
@@ -211,7 +211,7 @@ class Transport:
                     return outcome
                 if await self._renewed_after_401(call, token, outcome):
                     continue
-                failure = self._failure(call, outcome)
+                failure = self._retry_failure(call, outcome)
                 delay = self._retry_delay(call, failure)
                 if delay is None:
                     return self._give_up(call, outcome, capture, raise_for_status)
@@ -317,7 +317,7 @@ class Transport:
             status=429,
             method=request.method,
             url=redact_url(request.url),
-            headers=_NO_HEADERS,
+            headers=NO_HEADERS,
             body=b"",
             message=(
                 f"the {request.category} rate budget refills in {wait:.0f} s, beyond the retry policy's "
@@ -366,7 +366,7 @@ class Transport:
             response = await self._exchange(call, self._headers(request, token, event), stream)
         except TransportError as error:
             self._slots.release()
-            self._governor.settle(permit, None, _NO_HEADERS)
+            self._governor.settle(permit, None, NO_HEADERS)
             counters.transport_errors += 1
             if timed:
                 await self._record(call, event, time.perf_counter() - started, error=error)
@@ -374,7 +374,7 @@ class Transport:
         except BaseException:
             self._slots.release()
             # Cancelled mid-exchange: the server may have counted it.
-            self._governor.settle(permit, None, _NO_HEADERS)
+            self._governor.settle(permit, None, NO_HEADERS)
             raise
         self._governor.settle(permit, response.status, response.headers)
         if isinstance(response, aiohttp.ClientResponse):
@@ -499,14 +499,14 @@ class Transport:
                 elapsed * 1000,
                 call.attempt,
                 request.category,
-                request_id_note(response.headers if response is not None else _NO_HEADERS),
+                request_id_note(response.headers if response is not None else NO_HEADERS),
             )
         if event is not None:
             await self.hooks.emit_response(
                 ResponseEvent(
                     request=event,
                     status=status,
-                    headers=response.headers if response is not None else _NO_HEADERS,
+                    headers=response.headers if response is not None else NO_HEADERS,
                     bytes_received=bytes_received,
                     elapsed=elapsed,
                     error=error,
@@ -531,7 +531,7 @@ class Transport:
             call.reason, call.backoff, call.rate_limit_wait = "401", 0.0, 0.0
         return call.renewed
 
-    def _failure(self, call: _Call, outcome: RawResponse | TransportError) -> Failure:
+    def _retry_failure(self, call: _Call, outcome: RawResponse | TransportError) -> Failure:
         request = call.request
         response = None if isinstance(outcome, TransportError) else outcome
         return Failure(
@@ -539,7 +539,7 @@ class Transport:
             attempt=call.attempt,
             waited=call.waited,
             status=response.status if response is not None else None,
-            headers=response.headers if response is not None else _NO_HEADERS,
+            headers=response.headers if response is not None else NO_HEADERS,
             error=outcome if isinstance(outcome, TransportError) else None,
             replay_safe=request.replay_safe,
             now=self.clock.time(),
