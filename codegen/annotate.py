@@ -18,16 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .imports import Import
 from .schema import Table
-
-
-@dataclass(frozen=True, order=True)
-class Import:
-    """``import module`` (name empty) or ``from module import name``; module ``models`` is the generated models."""
-
-    module: str
-    name: str = ""
-
 
 DATETIME = Import("datetime")
 ANY_IMPORT = Import("typing", "Any")
@@ -54,13 +46,30 @@ STRING_FORMATS["date-time"] = Atom("datetime.datetime", "datetime", frozenset({D
 
 @dataclass(frozen=True)
 class Annotation:
-    text: str
-    imports: frozenset[Import] = frozenset()
+    """A type expression: its members (``A | B | None``), each with the imports its text needs."""
+
+    members: tuple[Atom, ...]
 
     @classmethod
     def union(cls, atoms: Iterable[Atom]) -> Annotation:
-        members = list(dict.fromkeys(atoms))
-        return cls(" | ".join(a.text for a in members), frozenset().union(*(a.imports for a in members)))
+        """The union of ``atoms``, each once."""
+        return cls(tuple(dict.fromkeys(atoms)))
+
+    @property
+    def text(self) -> str:
+        return " | ".join(a.text for a in self.members)
+
+    @property
+    def imports(self) -> frozenset[Import]:
+        return frozenset().union(*(a.imports for a in self.members))
+
+    def extended(self, *atoms: Atom) -> Annotation:
+        """This annotation with ``atoms`` appended as they are (``... | None``)."""
+        return Annotation((*self.members, *atoms))
+
+    def admits(self, *kinds: str) -> bool:
+        """Whether a member is of one of ``kinds`` (``"dict"``: a struct's annotation that also takes a mapping)."""
+        return any(a.kind in kinds for a in self.members)
 
 
 def literal(values: Iterable[Any]) -> Atom:
@@ -112,11 +121,7 @@ class Annotator:
             return [Atom(f"list[{item.text}]", "list", item.imports)]
         if kind == "object" or "additionalProperties" in node:
             extra = node.get("additionalProperties")
-            value = (
-                self.field(extra, optional=False)
-                if isinstance(extra, dict)
-                else Annotation("Any", frozenset({ANY_IMPORT}))
-            )
+            value = self.field(extra, optional=False) if isinstance(extra, dict) else Annotation((ANY,))
             return [Atom(f"dict[str, {value.text}]", "dict", value.imports)]
         if kind == "string" and node.get("format") in STRING_FORMATS:
             return [STRING_FORMATS[node["format"]]]

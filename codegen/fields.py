@@ -120,9 +120,7 @@ def _strict(
     plan: ModelPlan, prop: str, schemas: list[dict[str, Any]], required: set[str]
 ) -> tuple[Annotation, str | None]:
     annotations = list(dict.fromkeys(plan.annotator.strict(s, in_struct=True) for s in schemas))
-    annotation = Annotation(
-        " | ".join(a.text for a in annotations), frozenset().union(*(a.imports for a in annotations))
-    )
+    annotation = Annotation(tuple(a for each in annotations for a in each.members))
     if prop in required and not any(s.get("readOnly") for s in schemas):
         return annotation, None
-    return Annotation(f"{annotation.text} | msgspec.UnsetType", annotation.imports), "msgspec.UNSET"
+    return annotation.extended(UNSET_TYPE), "msgspec.UNSET"

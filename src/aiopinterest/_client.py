@@ -9,13 +9,12 @@ import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import aiohttp
 import msgspec
 from yarl import URL
 
-from . import __version__
 from ._decoding import decode_lenient
 from ._generated.namespaces import GeneratedNamespaces
 from ._operation import Operation
@@ -29,12 +28,16 @@ from ._transport.http import Body, Timeout
 from ._transport.metrics import Metrics
 from ._transport.retry import RetryPolicy
 from ._transport.transport import EXTERNAL_CATEGORY, OutgoingRequest, StreamedResponse, Transport
+from ._version import __version__
 from .errors import (
     MissingScopeError,
     RequestValidationError,
     ResponseValidationError,
     SandboxUnsupportedError,
 )
+
+if TYPE_CHECKING:
+    from .media import MediaNamespace
 
 T = TypeVar("T")
 
@@ -215,6 +218,14 @@ class Client(GeneratedNamespaces):
     def granted_scopes(self) -> frozenset[str] | None:
         """The OAuth scopes of the current token, when known."""
         return self._auth.granted_scopes
+
+    @functools.cached_property
+    def media(self) -> MediaNamespace:
+        """The ``media`` operations and the uploads built on them (:meth:`~MediaNamespace.upload`, Pins from local
+        files); the other namespaces come from ``GeneratedNamespaces``."""
+        from .media import MediaNamespace
+
+        return MediaNamespace(self)
 
     async def _request(
         self,

@@ -44,9 +44,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._client import Client
     from ._operation import Operation
     from ._options import RequestOptions
+    from ._requester import Requester
 
 __all__ = ["AsyncPaginator", "Page"]
 
@@ -212,7 +212,7 @@ class AsyncPaginator(Generic[T]):
 
     def __init__(
         self,
-        client: Client,
+        client: Requester,
         operation: Operation,
         item_type: type[T],
         *,
