@@ -25,7 +25,8 @@ RESOURCE_IMPORTS = frozenset(
         Import("..", "operations", "ops"),
     }
 )
-# Imported for annotations only: pagination loads on first use (``Resource._paginate`` imports it).
+# Imported for annotations only: pagination loads on first use (``Resource._paginate`` imports it), and the
+# namespaces module imports the resources.
 TYPE_ONLY_MODULES = frozenset({"...pagination", "..namespaces"})
 NAMESPACES_IMPORT = Import("..namespaces", "GeneratedNamespaces")
 NAMESPACES_RUNTIME_IMPORTS = frozenset(
@@ -67,7 +68,6 @@ def _param_source(p: Param, indent: str) -> str:
 
 
 def emit_operations(plan: ModelPlan, ops: list[Op], version: str) -> str:
-    names = plan.names
     lines = [
         HEADER.format(
             doc="The operation table: every Pinterest API v5 operation, by the constant its method uses.",
@@ -82,40 +82,7 @@ def emit_operations(plan: ModelPlan, ops: list[Op], version: str) -> str:
         "",
     ]
     for op in ops:
-        lines.append(f"{op.constant} = Operation(")
-        fields: list[tuple[str, Any]] = [
-            ("operation_id", op.operation_id),
-            ("method", op.method),
-            ("path", op.path),
-            ("namespace", op.namespace),
-            ("name", op.name),
-            ("summary", op.summary),
-            ("ratelimit_category", op.ratelimit_category),
-            ("scopes", op.scopes),
-        ]
-        if not op.sandbox:
-            fields.append(("sandbox", False))
-        for key, value in fields:
-            lines.append(f"    {key}={_literal(value)},")
-        if op.params:
-            lines.append("    parameters=(")
-            for p in op.params:
-                lines.append(_param_source(_runtime_param(plan, p), "        "))
-            lines.append("    ),")
-        if op.body:
-            lines.append(f"    body={names[op.body]!r},")
-            if op.body_required:
-                lines.append("    body_required=True,")
-            lines.append(f"    body_content_type={op.body_content_type!r},")
-        if op.response:
-            lines.append(f"    response={names[op.response]!r},")
-        if op.response_status != 200:
-            lines.append(f"    response_status={op.response_status},")
-        if op.item:
-            lines.append(f"    item={names[op.item]!r},")
-        if op.max_page_size:
-            lines.append(f"    max_page_size={op.max_page_size},")
-        lines.append(")")
+        lines += _operation_source(plan, op)
     lines += [
         "",
         "OPERATIONS: Mapping[str, Operation] = MappingProxyType(",
@@ -126,6 +93,50 @@ def emit_operations(plan: ModelPlan, ops: list[Op], version: str) -> str:
         '"""Every operation by its operationId."""',
     ]
     return "\n".join(lines) + "\n"
+
+
+def _operation_source(plan: ModelPlan, op: Op) -> list[str]:
+    """``PINS_GET = Operation(...)``: the facts of the operation, its parameters, and its body and response."""
+    fields: list[tuple[str, Any]] = [
+        ("operation_id", op.operation_id),
+        ("method", op.method),
+        ("path", op.path),
+        ("namespace", op.namespace),
+        ("name", op.name),
+        ("summary", op.summary),
+        ("ratelimit_category", op.ratelimit_category),
+        ("scopes", op.scopes),
+    ]
+    if not op.sandbox:
+        fields.append(("sandbox", False))
+    lines = [f"{op.constant} = Operation(", *(f"    {key}={_literal(value)}," for key, value in fields)]
+    if op.params:
+        lines.append("    parameters=(")
+        lines.extend(_param_source(_runtime_param(plan, p), "        ") for p in op.params)
+        lines.append("    ),")
+    lines += [f"    {key}={value}," for key, value in _payload_fields(plan, op)]
+    lines.append(")")
+    return lines
+
+
+def _payload_fields(plan: ModelPlan, op: Op) -> list[tuple[str, str]]:
+    """The keyword arguments (source text) of an operation's body, response and paging, where they apply."""
+    names = plan.names
+    fields = []
+    if op.body:
+        fields.append(("body", repr(names[op.body])))
+        if op.body_required:
+            fields.append(("body_required", "True"))
+        fields.append(("body_content_type", repr(op.body_content_type)))
+    if op.response:
+        fields.append(("response", repr(names[op.response])))
+    if op.response_status != 200:
+        fields.append(("response_status", str(op.response_status)))
+    if op.item:
+        fields.append(("item", repr(names[op.item])))
+    if op.max_page_size:
+        fields.append(("max_page_size", str(op.max_page_size)))
+    return fields
 
 
 def _runtime_param(plan: ModelPlan, p: Param) -> Param:

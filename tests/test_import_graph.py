@@ -115,7 +115,9 @@ def test_a_cycle_closed_by_a_type_only_or_deferred_import_is_found(tmp_path: Pat
         "def pins():\n    from . import pins\n\n    return pins\n"
     )
     pins = package / "generated" / "pins.py"
-    pins.write_text("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from ..client import Client\n")
+    pins.write_text(
+        "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from ..client import Client\n"
+    )
     assert find_cycle(import_graph(package)) == [
         "pkg.client",
         "pkg.generated.namespaces",
