@@ -208,6 +208,14 @@ class Client(GeneratedNamespaces):
     def retry(self) -> RetryPolicy:
         return self._transport.retry
 
+    @functools.cached_property
+    def media(self) -> MediaNamespace:
+        """The ``media`` operations and the uploads built on them (:meth:`~MediaNamespace.upload`, Pins from local
+        files); the other namespaces come from ``GeneratedNamespaces``."""
+        from .media import MediaNamespace
+
+        return MediaNamespace(self)
+
     @property
     def clock(self) -> Clock:
         """Where the client reads time and sleeps (the ``clock=`` given, else the real one); helpers that pace
@@ -218,14 +226,6 @@ class Client(GeneratedNamespaces):
     def granted_scopes(self) -> frozenset[str] | None:
         """The OAuth scopes of the current token, when known."""
         return self._auth.granted_scopes
-
-    @functools.cached_property
-    def media(self) -> MediaNamespace:
-        """The ``media`` operations and the uploads built on them (:meth:`~MediaNamespace.upload`, Pins from local
-        files); the other namespaces come from ``GeneratedNamespaces``."""
-        from .media import MediaNamespace
-
-        return MediaNamespace(self)
 
     async def _request(
         self,
