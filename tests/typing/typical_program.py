@@ -4,9 +4,11 @@ for fields the API always returns."""
 from __future__ import annotations
 
 import datetime
+from typing import assert_type
 
 import aiopinterest
-from aiopinterest.models import Board, Pin, PinCreate, PinMediaSourceImageURL, PinUpdate
+from aiopinterest.media import MediaNamespace
+from aiopinterest.models import Board, MediaUpload, Pin, PinCreate, PinMediaSourceImageURL, PinUpdate
 
 
 async def copy_board(client: aiopinterest.Client, source: Board) -> list[str]:
@@ -30,3 +32,11 @@ async def tidy(client: aiopinterest.Client, pin: Pin) -> datetime.datetime | Non
     await client.pins.update(pin_id=pin.id, body=PinUpdate(link=None))
     same = await client.pins.get(pin_id=pin.id)
     return same.created_at
+
+
+async def register_video(client: aiopinterest.Client) -> str:
+    # The namespace the client composes by hand is typed as precisely as the generated ones.
+    assert_type(client.media, MediaNamespace)
+    upload = await client.media.create(media_type="video")
+    assert_type(upload, MediaUpload)
+    return upload.media_id
