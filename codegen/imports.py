@@ -44,26 +44,28 @@ def lines(imports: Iterable[Import], *, exploded: Collection[str] = (), indent: 
 
     A module in ``exploded`` gets one name per line, so that a diff of the generated code shows one name a line.
     """
-    sections: dict[int, list[str]] = defaultdict(list)
-    names: dict[str, set[Import]] = defaultdict(set)
+    plain: dict[int, set[str]] = defaultdict(set)
+    named: dict[str, set[Import]] = defaultdict(set)
     for item in imports:
         if item.name:
-            names[item.module].add(item)
+            named[item.module].add(item)
         else:
-            sections[_section(item.module)].append(f"import {item.module}")
-    for module in sorted(names, key=_module_key):
-        clauses = [i.clause for i in sorted(names[module], key=_name_key)]
-        if module in exploded:
-            statement = "\n".join([f"from {module} import (", *(f"    {c}," for c in clauses), ")"])
-        else:
-            statement = f"from {module} import {', '.join(clauses)}"
-        sections[_section(module)].append(statement)
+            plain[_section(item.module)].add(item.module)
+    sections = {section: [f"import {m}" for m in sorted(modules)] for section, modules in plain.items()}
+    for module in sorted(named, key=_module_key):
+        statement = _from_statement(module, named[module], exploded=module in exploded)
+        sections.setdefault(_section(module), []).extend(statement)
     block: list[str] = []
     for section in sorted(sections):
-        plain = sorted(s for s in sections[section] if s.startswith("import "))
-        statements = plain + [s for s in sections[section] if not s.startswith("import ")]
-        block += ([""] if block else []) + [line for s in statements for line in s.split("\n")]
+        block += ([""] if block else []) + sections[section]
     return [f"{indent}{line}" if line else "" for line in block]
+
+
+def _from_statement(module: str, names: set[Import], *, exploded: bool) -> list[str]:
+    clauses = [i.clause for i in sorted(names, key=_name_key)]
+    if exploded:
+        return [f"from {module} import (", *(f"    {c}," for c in clauses), ")"]
+    return [f"from {module} import {', '.join(clauses)}"]
 
 
 def _section(module: str) -> int:
