@@ -37,6 +37,7 @@ class Default:
     text: str
     imports: frozenset[Import] = frozenset()
     factory: bool = False
+    builds: str | None = None  # the struct (schema name) whose empty value the factory builds
 
 
 def _marker(name: str, *, factory: bool = False) -> Default:
@@ -65,13 +66,17 @@ class Field:
     annotation: Annotation
     default: Default | None  # None: the field has none (required to construct)
     doc: str
-    builds: str | None = None  # the struct whose empty value the default builds
+
+    @property
+    def builds(self) -> str | None:
+        """The struct whose empty value the default builds (it must be defined first)."""
+        return self.default.builds if self.default else None
 
     @property
     def imports(self) -> frozenset[Import]:
         defaults = self.default.imports if self.default else frozenset()
-        renamed = {MSGSPEC} if self.ident != self.wire or (self.default and self.default.factory) else set()
-        return self.annotation.imports | defaults | renamed
+        field_call = self.ident != self.wire or (self.default and self.default.factory)
+        return self.annotation.imports | defaults | ({MSGSPEC} if field_call else set())
 
     def source(self) -> list[str]:
         declaration = f"    {self.ident}: {self.annotation.text}"
@@ -106,8 +111,7 @@ def struct_fields(plan: ModelPlan, name: str) -> list[Field]:
             annotation, default = _lenient(plan, name, prop, schemas, required)
         else:
             annotation, default = _strict(plan, prop, schemas, required)
-        builds = plan.python_to_schema.get(annotation.text) if default and default.factory else None
-        fields.append(Field(python_field_name(prop), prop, annotation, default, doc, builds))
+        fields.append(Field(python_field_name(prop), prop, annotation, default, doc))
     return fields
 
 
@@ -138,7 +142,7 @@ def _zero(plan: ModelPlan, struct: str, atoms: list[Atom]) -> Default | None:
     if first.kind == "struct":
         target = plan.python_to_schema[first.text]
         constructible = plan.constructible(target, frozenset({struct}))
-        return Default(first.text, factory=True) if constructible else None
+        return Default(first.text, factory=True, builds=target) if constructible else None
     return ZEROS.get(first.kind)
 
 
