@@ -30,12 +30,13 @@ SEQUENCE = Import("collections.abc", "Sequence")
 
 @dataclass(frozen=True)
 class Atom:
-    """One member of a union: its source text, its kind (struct, dict, list, str, literal, int, datetime, ...)
-    and what it imports."""
+    """One member of a union: its source text, its kind (struct, dict, list, str, literal, int, datetime, ...),
+    what it imports, and for a named model the schema it is."""
 
     text: str
     kind: str
     imports: frozenset[Import] = frozenset()
+    schema: str = ""
 
 
 ANY = Atom("Any", "any", frozenset({ANY_IMPORT}))
@@ -92,7 +93,7 @@ class Annotator:
 
     def model(self, name: str, kind: str) -> Atom:
         python = self.names[name]
-        return Atom(python, kind, frozenset({Import("models", python)}))
+        return Atom(python, kind, frozenset({Import("models", python)}), name)
 
     # -- lenient ------------------------------------------------------------------------------------------
     def lenient(self, node: dict[str, Any]) -> list[Atom]:

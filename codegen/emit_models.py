@@ -3,7 +3,6 @@ schema table ``schemas.json`` used for request validation and by the simulator."
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable
@@ -170,12 +169,8 @@ class ModelPlan:
                 continue
             atoms = combine(a for s in schemas for a in self.annotator.lenient(s))
             if atoms[0].kind == "struct":
-                found.append(self.python_to_schema[atoms[0].text])
+                found.append(atoms[0].schema)
         return found
-
-    @functools.cached_property
-    def python_to_schema(self) -> dict[str, str]:
-        return {python: name for name, python in self.names.items()}
 
 
 def _refs(node: Any) -> list[str]:

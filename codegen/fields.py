@@ -140,9 +140,8 @@ def _zero(plan: ModelPlan, struct: str, atoms: list[Atom]) -> Default | None:
         if first.kind == "literal":
             return None
     if first.kind == "struct":
-        target = plan.python_to_schema[first.text]
-        constructible = plan.constructible(target, frozenset({struct}))
-        return Default(first.text, factory=True, builds=target) if constructible else None
+        constructible = plan.constructible(first.schema, frozenset({struct}))
+        return Default(first.text, factory=True, builds=first.schema) if constructible else None
     return ZEROS.get(first.kind)
 
 
