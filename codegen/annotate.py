@@ -18,16 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .imports import Import
 from .schema import Table
-
-
-@dataclass(frozen=True, order=True)
-class Import:
-    """``import module`` (name empty) or ``from module import name``; module ``models`` is the generated models."""
-
-    module: str
-    name: str = ""
-
 
 DATETIME = Import("datetime")
 ANY_IMPORT = Import("typing", "Any")
@@ -38,12 +30,13 @@ SEQUENCE = Import("collections.abc", "Sequence")
 
 @dataclass(frozen=True)
 class Atom:
-    """One member of a union: its source text, its kind (struct, dict, list, str, literal, int, datetime, ...)
-    and what it imports."""
+    """One member of a union: its source text, its kind (struct, dict, list, str, literal, int, datetime, ...),
+    what it imports, and for a named model the schema it is."""
 
     text: str
     kind: str
     imports: frozenset[Import] = frozenset()
+    schema: str = ""
 
 
 ANY = Atom("Any", "any", frozenset({ANY_IMPORT}))
@@ -54,13 +47,30 @@ STRING_FORMATS["date-time"] = Atom("datetime.datetime", "datetime", frozenset({D
 
 @dataclass(frozen=True)
 class Annotation:
-    text: str
-    imports: frozenset[Import] = frozenset()
+    """A type expression: its members (``A | B | None``), each with the imports its text needs."""
+
+    members: tuple[Atom, ...]
 
     @classmethod
     def union(cls, atoms: Iterable[Atom]) -> Annotation:
-        members = list(dict.fromkeys(atoms))
-        return cls(" | ".join(a.text for a in members), frozenset().union(*(a.imports for a in members)))
+        """The union of ``atoms``, each once."""
+        return cls(tuple(dict.fromkeys(atoms)))
+
+    @property
+    def text(self) -> str:
+        return " | ".join(a.text for a in self.members)
+
+    @property
+    def imports(self) -> frozenset[Import]:
+        return frozenset().union(*(a.imports for a in self.members))
+
+    def extended(self, *atoms: Atom) -> Annotation:
+        """This annotation with ``atoms`` appended as they are (``... | None``)."""
+        return Annotation((*self.members, *atoms))
+
+    def admits(self, *kinds: str) -> bool:
+        """Whether a member is of one of ``kinds`` (``"dict"``: a struct's annotation that also takes a mapping)."""
+        return any(a.kind in kinds for a in self.members)
 
 
 def literal(values: Iterable[Any]) -> Atom:
@@ -83,7 +93,7 @@ class Annotator:
 
     def model(self, name: str, kind: str) -> Atom:
         python = self.names[name]
-        return Atom(python, kind, frozenset({Import("models", python)}))
+        return Atom(python, kind, frozenset({Import("models", python)}), name)
 
     # -- lenient ------------------------------------------------------------------------------------------
     def lenient(self, node: dict[str, Any]) -> list[Atom]:
@@ -112,11 +122,7 @@ class Annotator:
             return [Atom(f"list[{item.text}]", "list", item.imports)]
         if kind == "object" or "additionalProperties" in node:
             extra = node.get("additionalProperties")
-            value = (
-                self.field(extra, optional=False)
-                if isinstance(extra, dict)
-                else Annotation("Any", frozenset({ANY_IMPORT}))
-            )
+            value = self.field(extra, optional=False) if isinstance(extra, dict) else Annotation((ANY,))
             return [Atom(f"dict[str, {value.text}]", "dict", value.imports)]
         if kind == "string" and node.get("format") in STRING_FORMATS:
             return [STRING_FORMATS[node["format"]]]

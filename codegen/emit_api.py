@@ -3,21 +3,44 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from . import text
-from .annotate import ANY_IMPORT, DATETIME, MAPPING, Import
+from . import imports, text
+from .annotate import NONE, Annotation, Atom, mapping
 from .emit_models import HEADER, ModelPlan, alias_annotation
+from .imports import Code, Import, relocate
 from .operations import Op, Param
 from .schema import camel, python_field_name
 
-# Namespaces whose generated class a hand-written subclass extends with helpers (module, class).
-UNSET_IMPORTS = (Import("msgspec", "UNSET"), Import("msgspec", "UnsetType"))
 PAGINATOR = Import("...pagination", "AsyncPaginator")
+CAST = Import("typing", "cast")
+OPTIONS_IMPORT = Import("..._options", "RequestOptions")
+# What every resource module imports besides the types of its methods.
+RESOURCE_IMPORTS = frozenset(
+    {
+        Import("typing", "TYPE_CHECKING"),
+        OPTIONS_IMPORT,
+        Import("..._resource", "Resource"),
+        Import("..", "operations", "ops"),
+    }
+)
+# Imported for annotations only: pagination loads on first use (``Resource._paginate`` imports it), and the
+# namespaces module imports the resources.
+TYPE_ONLY_MODULES = frozenset({"...pagination", "..namespaces"})
+NAMESPACES_IMPORT = Import("..namespaces", "GeneratedNamespaces")
+NAMESPACES_RUNTIME_IMPORTS = frozenset(
+    {
+        Import("functools", "cached_property"),
+        Import("typing", "TYPE_CHECKING"),
+        Import(".._requester", "Requester"),
+    }
+)
 
-EXTENSIONS: dict[str, tuple[str, str]] = {
-    "media": ("..media", "MediaNamespace"),
-}
+# Namespaces the client composes itself from a hand-written subclass of the generated resource (``client.media``
+# is a ``MediaNamespace``). They are left out of ``GeneratedNamespaces``, and their resource takes the client as
+# ``GeneratedNamespaces``, so that the hand-written helpers can call other namespaces (a media upload makes a Pin).
+EXTENDED_BY_CLIENT = frozenset({"media"})
 
 
 def by_namespace(ops: list[Op]) -> dict[str, list[Op]]:
@@ -45,7 +68,6 @@ def _param_source(p: Param, indent: str) -> str:
 
 
 def emit_operations(plan: ModelPlan, ops: list[Op], version: str) -> str:
-    names = plan.names
     lines = [
         HEADER.format(
             doc="The operation table: every Pinterest API v5 operation, by the constant its method uses.",
@@ -60,40 +82,7 @@ def emit_operations(plan: ModelPlan, ops: list[Op], version: str) -> str:
         "",
     ]
     for op in ops:
-        lines.append(f"{op.constant} = Operation(")
-        fields: list[tuple[str, Any]] = [
-            ("operation_id", op.operation_id),
-            ("method", op.method),
-            ("path", op.path),
-            ("namespace", op.namespace),
-            ("name", op.name),
-            ("summary", op.summary),
-            ("ratelimit_category", op.ratelimit_category),
-            ("scopes", op.scopes),
-        ]
-        if not op.sandbox:
-            fields.append(("sandbox", False))
-        for key, value in fields:
-            lines.append(f"    {key}={_literal(value)},")
-        if op.params:
-            lines.append("    parameters=(")
-            for p in op.params:
-                lines.append(_param_source(_runtime_param(plan, p), "        "))
-            lines.append("    ),")
-        if op.body:
-            lines.append(f"    body={names[op.body]!r},")
-            if op.body_required:
-                lines.append("    body_required=True,")
-            lines.append(f"    body_content_type={op.body_content_type!r},")
-        if op.response:
-            lines.append(f"    response={names[op.response]!r},")
-        if op.response_status != 200:
-            lines.append(f"    response_status={op.response_status},")
-        if op.item:
-            lines.append(f"    item={names[op.item]!r},")
-        if op.max_page_size:
-            lines.append(f"    max_page_size={op.max_page_size},")
-        lines.append(")")
+        lines += _operation_source(plan, op)
     lines += [
         "",
         "OPERATIONS: Mapping[str, Operation] = MappingProxyType(",
@@ -104,6 +93,50 @@ def emit_operations(plan: ModelPlan, ops: list[Op], version: str) -> str:
         '"""Every operation by its operationId."""',
     ]
     return "\n".join(lines) + "\n"
+
+
+def _operation_source(plan: ModelPlan, op: Op) -> list[str]:
+    """``PINS_GET = Operation(...)``: the facts of the operation, its parameters, and its body and response."""
+    fields: list[tuple[str, Any]] = [
+        ("operation_id", op.operation_id),
+        ("method", op.method),
+        ("path", op.path),
+        ("namespace", op.namespace),
+        ("name", op.name),
+        ("summary", op.summary),
+        ("ratelimit_category", op.ratelimit_category),
+        ("scopes", op.scopes),
+    ]
+    if not op.sandbox:
+        fields.append(("sandbox", False))
+    lines = [f"{op.constant} = Operation(", *(f"    {key}={_literal(value)}," for key, value in fields)]
+    if op.params:
+        lines.append("    parameters=(")
+        lines.extend(_param_source(_runtime_param(plan, p), "        ") for p in op.params)
+        lines.append("    ),")
+    lines += [f"    {key}={value}," for key, value in _payload_fields(plan, op)]
+    lines.append(")")
+    return lines
+
+
+def _payload_fields(plan: ModelPlan, op: Op) -> list[tuple[str, str]]:
+    """The keyword arguments (source text) of an operation's body, response and paging, where they apply."""
+    names = plan.names
+    fields = []
+    if op.body:
+        fields.append(("body", repr(names[op.body])))
+        if op.body_required:
+            fields.append(("body_required", "True"))
+        fields.append(("body_content_type", repr(op.body_content_type)))
+    if op.response:
+        fields.append(("response", repr(names[op.response])))
+    if op.response_status != 200:
+        fields.append(("response_status", str(op.response_status)))
+    if op.item:
+        fields.append(("item", repr(names[op.item])))
+    if op.max_page_size:
+        fields.append(("max_page_size", str(op.max_page_size)))
+    return fields
 
 
 def _runtime_param(plan: ModelPlan, p: Param) -> Param:
@@ -123,133 +156,149 @@ def _runtime_param(plan: ModelPlan, p: Param) -> Param:
     return Param(p.name, p.location, p.required, strip(p.schema), "", p.explode, p.deep_object)
 
 
+@dataclass(frozen=True)
+class _Argument:
+    """One keyword argument of a generated method: how it is declared, documented and passed on."""
+
+    name: str
+    annotation: Annotation
+    default: Code | None
+    doc: str
+    role: str  # where the call passes it: "path", "query", "body", "field" (of the body) or "options"
+
+    @property
+    def declaration(self) -> str:
+        default = f" = {self.default.text}" if self.default else ""
+        return f"{self.name}: {self.annotation.text}{default}"
+
+    @property
+    def imports(self) -> frozenset[Import]:
+        return self.annotation.imports | (self.default.imports if self.default else frozenset())
+
+
+@dataclass(frozen=True)
+class _Returns:
+    """What a method returns, and the call that produces it."""
+
+    annotation: Code
+    decoded_as: Code  # the type argument the call decodes into
+    paginated: bool
+
+
+UNSET_ARGUMENT = Atom("UnsetType", "unset", frozenset({Import("msgspec", "UnsetType")}))
+NOT_GIVEN = Code("UNSET", frozenset({Import("msgspec", "UNSET")}))
+NONE_DEFAULT = Code("None")
+OPTIONS = _Argument(
+    "options",
+    Annotation((Atom("RequestOptions", "struct", frozenset({OPTIONS_IMPORT})), NONE)),
+    NONE_DEFAULT,
+    "per-call timeout, extra headers or query, raw-response capture",
+    "options",
+)
+
+
 class _Method:
-    """One generated method: its signature pieces, the call it makes, and what it imports."""
+    """One generated method: its arguments, what it returns, and its source with the imports that needs."""
 
     def __init__(self, plan: ModelPlan, op: Op) -> None:
         self.plan, self.op = plan, op
-        self.imports: set[Import] = set()
+        self.arguments = self._arguments()
+        self.returns = self._returns()
 
-    def model(self, name: str) -> str:
-        python = self.plan.names[name]
-        self.imports.add(Import("models", python))
-        return python
-
-    def strict(self, node: dict[str, Any]) -> str:
-        annotation = self.plan.annotator.strict(node)
-        self.imports |= annotation.imports
-        return annotation.text
-
-    def optional(self, node: dict[str, Any], *, none_omits: bool = False) -> str:
-        """An optional argument: not sent unless given (``UNSET``); ``None`` sends null where the spec allows it,
-        and (``none_omits``: a query parameter, where null has no form) is taken as not given."""
-        self.imports.update(UNSET_IMPORTS)
-        annotation = self.strict(node)
-        if none_omits and not annotation.endswith(" | None"):
-            annotation += " | None"
-        return f"{annotation} | UnsetType = UNSET"
+    @property
+    def imports(self) -> frozenset[Import]:
+        returns = self.returns.annotation.imports | self.returns.decoded_as.imports
+        return returns.union(*(a.imports for a in self.arguments))
 
     def source(self) -> list[str]:
-        op = self.op
-        signature: list[str] = []
-        path_args: list[str] = []
-        query_args: list[str] = []
-        docs: list[tuple[str, str]] = []
-        taken = {"self", "body", "options"}
-        ordered = sorted(op.params, key=lambda p: (not p.required, p.location != "path"))
-        for p in ordered:
-            annotation = (
-                self.strict(p.schema)
-                if p.required
-                else self.optional(p.schema, none_omits=p.location == "query")
-            )
-            signature.append(f"{p.name}: {annotation}")
-            (path_args if p.location == "path" else query_args).append(p.name)
-            taken.add(p.name)
-            docs.append(
-                (
-                    p.name,
-                    text.first_sentence(p.description)
-                    or text.first_sentence(p.schema.get("description"))
-                    or f"{p.location} parameter ``{p.name}``",
-                )
-            )
-        body_fields = self._body_arguments(taken, signature, docs)
-        signature.append("options: RequestOptions | None = None")
-        docs.append(("options", "per-call timeout, extra headers or query, raw-response capture"))
-        returns, call, first = self._returns()
-        lines = [f"    {'async ' if call == 'await self._request' else ''}def {op.name}("]
-        lines.append("        self,")
-        lines.append("        *,")
-        lines.extend(f"        {s}," for s in signature)
-        lines.append(f"    ) -> {returns}:")
-        lines.extend(self._docstring(docs))
-        args = [f"ops.{op.constant}", first]
-        if path_args:
-            args.append("path={" + ", ".join(f'"{n}": {n}' for n in path_args) + "}")
-        if query_args:
-            args.append("query={" + ", ".join(f'"{n}": {n}' for n in query_args) + "}")
-        if body_fields:
-            fields = "{" + ", ".join(f'"{n}": {n}' for n in body_fields) + "}"
-            args.append(f"body=self._body(ops.{op.constant}, body, {fields})")
-        elif op.body:
-            args.append("body=body")
-        args.append("options=options")
-        lines.append(f"        return {call}(")
-        lines.extend(f"            {a}," for a in args)
-        lines.append("        )")
-        return lines
+        return [*self._signature(), *self._docstring(), *self._call()]
 
-    def _body_arguments(
-        self, taken: set[str], signature: list[str], docs: list[tuple[str, str]]
-    ) -> list[str]:
+    # -- arguments ----------------------------------------------------------------------------------------
+    def _arguments(self) -> list[_Argument]:
+        """Required parameters first, path before query; then the body and its fields; ``options`` last."""
+        ordered = sorted(self.op.params, key=lambda p: (not p.required, p.location != "path"))
+        arguments = [self._parameter(p) for p in ordered]
+        taken = {"self", "body", "options", *(a.name for a in arguments)}
+        return [*arguments, *self._body_arguments(taken), OPTIONS]
+
+    def _parameter(self, p: Param) -> _Argument:
+        doc = (
+            text.first_sentence(p.description)
+            or text.first_sentence(p.schema.get("description"))
+            or f"{p.location} parameter ``{p.name}``"
+        )
+        if p.required:
+            return _Argument(p.name, self.plan.annotator.strict(p.schema), None, doc, p.location)
+        annotation = self._optional(p.schema, none_omits=p.location == "query")
+        return _Argument(p.name, annotation, NOT_GIVEN, doc, p.location)
+
+    def _optional(self, node: dict[str, Any], *, none_omits: bool = False) -> Annotation:
+        """An optional argument: not sent unless given (``UNSET``); ``None`` sends null where the spec allows it,
+        and (``none_omits``: a query parameter, where null has no form) is taken as not given."""
+        annotation = self.plan.annotator.strict(node)
+        if none_omits and NONE not in annotation.members:
+            annotation = annotation.extended(NONE)
+        return annotation.extended(UNSET_ARGUMENT)
+
+    def _body_arguments(self, taken: set[str]) -> list[_Argument]:
         """``body=``, and where the body is an object, each of its top-level fields as a keyword argument."""
         op, plan = self.op, self.plan
         if not op.body:
             return []
         body_node = {"$ref": op.body}
-        annotation = self.strict(body_node)
-        if "Mapping[str, Any]" not in annotation and "Sequence[" not in annotation:
-            annotation += " | Mapping[str, Any]"
-            self.imports |= {MAPPING, ANY_IMPORT}
-        signature.append(f"body: {annotation} | None = None")
-        docs.append(("body", f"the request body (``{plan.names[op.body]}``, or a dict validated against it)"))
-        target = plan.table.deref(body_node)
-        if (
-            op.body not in plan.structs
-            or not target.get("properties")
-            or target.get("oneOf")
-            or target.get("anyOf")
-        ):
+        annotation = plan.annotator.strict(body_node)
+        if not annotation.admits("dict", "list"):
+            annotation = annotation.extended(mapping())
+        doc = f"the request body (``{plan.names[op.body]}``, or a dict validated against it)"
+        body = _Argument("body", annotation.extended(NONE), NONE_DEFAULT, doc, "body")
+        return [body, *self._body_fields(plan.table.deref(body_node), taken)]
+
+    def _body_fields(self, target: dict[str, Any], taken: set[str]) -> list[_Argument]:
+        """The fields of an object body (not of a union) that can be keyword arguments."""
+        if self.op.body not in self.plan.structs or target.get("oneOf") or target.get("anyOf"):
             return []
-        body_fields = []
-        for prop, schema in target["properties"].items():
-            if python_field_name(prop) != prop or prop in taken or schema.get("readOnly"):
-                continue
-            signature.append(f"{prop}: {self.optional(schema)}")
-            body_fields.append(prop)
-            docs.append(
-                (prop, text.first_sentence(schema.get("description")) or f"the body's ``{prop}`` field")
+        return [
+            _Argument(
+                prop,
+                self._optional(schema),
+                NOT_GIVEN,
+                text.first_sentence(schema.get("description")) or f"the body's ``{prop}`` field",
+                "field",
             )
-        return body_fields
+            for prop, schema in target.get("properties", {}).items()
+            if python_field_name(prop) == prop and prop not in taken and not schema.get("readOnly")
+        ]
 
-    def _returns(self) -> tuple[str, str, str]:
-        """The return annotation, the runtime call, and the type argument the call decodes into."""
-        op = self.op
+    def _returns(self) -> _Returns:
+        op, plan = self.op, self.plan
         if op.paginated and op.item:
-            item = self.model(op.item)
-            self.imports.add(PAGINATOR)
-            return f"AsyncPaginator[{item}]", "self._paginate", item
+            item = self._model(op.item)
+            return _Returns(Code(f"AsyncPaginator[{item.text}]", item.imports | {PAGINATOR}), item, True)
         if not op.response:
-            return "None", "await self._request", "type(None)"
-        returns = self.model(op.response)
-        if op.response not in self.plan.structs and " | " in alias_annotation(self.plan, op.response).text:
+            return _Returns(Code("None"), Code("type(None)"), False)
+        returns = self._model(op.response)
+        if op.response not in plan.structs and len(alias_annotation(plan, op.response).members) > 1:
             # A union alias is a valid msgspec type but not a ``type[T]`` to mypy.
-            self.imports.add(Import("typing", "cast"))
-            return returns, "await self._request", f'cast("type[{returns}]", {returns})'
-        return returns, "await self._request", returns
+            cast = Code(f'cast("type[{returns.text}]", {returns.text})', returns.imports | {CAST})
+            return _Returns(returns, cast, False)
+        return _Returns(returns, returns, False)
 
-    def _docstring(self, params: list[tuple[str, str]]) -> list[str]:
+    def _model(self, name: str) -> Code:
+        python = self.plan.names[name]
+        return Code(python, frozenset({Import("models", python)}))
+
+    # -- source -------------------------------------------------------------------------------------------
+    def _signature(self) -> list[str]:
+        keyword = "" if self.returns.paginated else "async "
+        return [
+            f"    {keyword}def {self.op.name}(",
+            "        self,",
+            "        *,",
+            *(f"        {a.declaration}," for a in self.arguments),
+            f"    ) -> {self.returns.annotation.text}:",
+        ]
+
+    def _docstring(self) -> list[str]:
         op = self.op
         paras = text.paragraphs(op.summary, 1) or [op.operation_id]
         description = text.paragraphs(op.description, 3)
@@ -262,60 +311,67 @@ class _Method:
             facts += "; not available in the sandbox"
         if op.paginated:
             facts += "; paginated: await for the first page, ``async for`` for every item"
-        paras.append(facts + ".")
-        lines = text.docstring(paras, "        ")
-        lines[-1:] = [] if lines[-1].strip() == '"""' else [lines[-1][:-3]]
-        if lines[-1].strip().endswith('"""'):
-            lines[-1] = lines[-1][:-3].rstrip()
-        lines += ["", "        Args:"]
-        for name, doc in params:
-            wrapped = text.wrap(f"{name}: {doc}".rstrip(": "), "            ")
-            lines.append(f"            {wrapped[0]}")
-            lines.extend(f"                {w}" for w in wrapped[1:])
-        lines.append('        """')
-        return lines
+        args = [(a.name, a.doc) for a in self.arguments]
+        return text.docstring([*paras, facts + "."], "        ", args)
+
+    def _call(self) -> list[str]:
+        constant = f"ops.{self.op.constant}"
+        args = [constant, self.returns.decoded_as.text]
+        for role in ("path", "query"):
+            names = [a.name for a in self.arguments if a.role == role]
+            if names:
+                args.append(f"{role}={_passed(names)}")
+        fields = [a.name for a in self.arguments if a.role == "field"]
+        if fields:
+            args.append(f"body=self._body({constant}, body, {_passed(fields)})")
+        elif self.op.body:
+            args.append("body=body")
+        args.append("options=options")
+        call = "self._paginate" if self.returns.paginated else "await self._request"
+        return [f"        return {call}(", *(f"            {a}," for a in args), "        )"]
+
+
+def _passed(names: list[str]) -> str:
+    """The dict literal a call passes arguments in: ``{"pin_id": pin_id}``."""
+    return "{" + ", ".join(f'"{n}": {n}' for n in names) + "}"
 
 
 def emit_resource(plan: ModelPlan, namespace: str, ops: list[Op], version: str) -> str:
     methods = [_Method(plan, op) for op in ops]
-    bodies = [m.source() for m in methods]
-    imports: set[Import] = set().union(*(m.imports for m in methods))
-
-    def names(module: str) -> list[str]:
-        return sorted(i.name for i in imports if i.module == module)
-
+    extended = namespace in EXTENDED_BY_CLIENT
+    used = relocate(frozenset().union(*(m.imports for m in methods)), "models", "..models")
+    used |= RESOURCE_IMPORTS
+    type_only = {i for i in used if i.module in TYPE_ONLY_MODULES}
+    if extended:
+        type_only.add(NAMESPACES_IMPORT)
     lines = [
         HEADER.format(doc=f"The ``{namespace}`` namespace: {len(ops)} operation(s).", version=version),
         "from __future__ import annotations",
         "",
-    ]
-    if DATETIME in imports:
-        lines.append("import datetime")
-    if names("collections.abc"):
-        lines.append(f"from collections.abc import {', '.join(names('collections.abc'))}")
-    lines.append(f"from typing import {', '.join(['TYPE_CHECKING', *names('typing')])}")
-    lines.append("")
-    if names("msgspec"):
-        lines += [f"from msgspec import {', '.join(names('msgspec'))}", ""]
-    lines += [
-        "from ..._options import RequestOptions",
-        "from ..._resource import Resource",
-        "from .. import operations as ops",
-    ]
-    if names("models"):
-        lines.append("from ..models import (")
-        lines.extend(f"    {name}," for name in names("models"))
-        lines.append(")")
-    lines += [
+        *imports.lines(used - type_only, exploded={"..models"}),
         "",
+        # Every resource module has the block, empty or not, so that they all read alike.
         "if TYPE_CHECKING:",
-        *([f"    from ...pagination import {n}" for n in names("...pagination")] or ["    pass"]),
+        *(imports.lines(type_only, indent="    ") or ["    pass"]),
+        "",
+        "",
+        f"class {resource_class(namespace)}(Resource):",
+        f'    """Operations tagged ``{namespace}``: {", ".join(op.name for op in ops)}."""',
+        *(_EXTENDED_CLIENT if extended else []),
     ]
-    lines += ["", "", f"class {resource_class(namespace)}(Resource):"]
-    lines.append(f'    """Operations tagged ``{namespace}``: {", ".join(op.name for op in ops)}."""')
-    for body in bodies:
-        lines += ["", *body]
+    for method in methods:
+        lines += ["", *method.source()]
     return "\n".join(lines) + "\n"
+
+
+# The client as an extended resource sees it: with every generated namespace, for the hand-written helpers.
+_EXTENDED_CLIENT = [
+    "",
+    "    _client: GeneratedNamespaces",
+    "",
+    "    def __init__(self, client: GeneratedNamespaces) -> None:",
+    "        super().__init__(client)",
+]
 
 
 def resource_class(namespace: str) -> str:
@@ -323,6 +379,8 @@ def resource_class(namespace: str) -> str:
 
 
 def emit_namespaces(grouped: dict[str, list[Op]], version: str) -> str:
+    generated = {ns: ops for ns, ops in grouped.items() if ns not in EXTENDED_BY_CLIENT}
+    resources = {Import(f".resources.{ns}", resource_class(ns)) for ns in generated}
     lines = [
         HEADER.format(
             doc="The namespaces of the client (``client.pins``, ``client.boards``, ...), each loaded on first use.",
@@ -330,35 +388,37 @@ def emit_namespaces(grouped: dict[str, list[Op]], version: str) -> str:
         ),
         "from __future__ import annotations",
         "",
-        "from functools import cached_property",
-        "from typing import TYPE_CHECKING, cast",
+        *imports.lines(NAMESPACES_RUNTIME_IMPORTS),
         "",
         "if TYPE_CHECKING:",
-        "    from .._client import Client",
-    ]
-    for ns in grouped:
-        module, cls = EXTENSIONS.get(ns, (f".resources.{ns}", resource_class(ns)))
-        lines.append(f"    from {module} import {cls}")
-    lines += [
+        *imports.lines(resources, indent="    "),
         "",
         "",
-        "class GeneratedNamespaces:",
-        '    """One attribute per API namespace; importing a namespace is deferred to its first use."""',
+        "class GeneratedNamespaces(Requester):",
+        '    """One attribute per API namespace, each imported and built around the client on first use; the client',
+        '    subclasses this, and composes the namespaces it extends by hand (``client.media``) itself."""',
     ]
-    for ns, ops in grouped.items():
-        module, cls = EXTENSIONS.get(ns, (f".resources.{ns}", resource_class(ns)))
-        lines += [
-            "",
-            "    @cached_property",
-            f"    def {ns}(self) -> {cls}:",
-            f'        """{len(ops)} operation(s): {", ".join(op.name for op in ops)}."""'
-            if len(", ".join(op.name for op in ops)) < 70
-            else f'        """{len(ops)} operations tagged ``{ns}``."""',
-            f"        from {module} import {cls}",
-            "",
-            f'        return {cls}(cast("Client", self))',
-        ]
+    for ns, ops in generated.items():
+        lines += ["", *_namespace_property(ns, ops)]
     return "\n".join(lines) + "\n"
+
+
+def _namespace_property(namespace: str, ops: list[Op]) -> list[str]:
+    cls = resource_class(namespace)
+    names = ", ".join(op.name for op in ops)
+    summary = (
+        f"{len(ops)} operation(s): {names}."
+        if len(names) < 70
+        else f"{len(ops)} operations tagged ``{namespace}``."
+    )
+    return [
+        "    @cached_property",
+        f"    def {namespace}(self) -> {cls}:",
+        f'        """{summary}"""',
+        f"        from .resources.{namespace} import {cls}",
+        "",
+        f"        return {cls}(self)",
+    ]
 
 
 def emit_reference(plan: ModelPlan, grouped: dict[str, list[Op]], version: str) -> str:

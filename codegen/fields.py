@@ -20,24 +20,43 @@ from typing import TYPE_CHECKING, Any
 
 from . import text
 from .annotate import NONE, Annotation, Atom, combine
+from .imports import Import
 from .schema import python_field_name
 
 if TYPE_CHECKING:
     from .emit_models import ModelPlan
 
-UNSET_TYPE = Atom("msgspec.UnsetType", "unset")
+MSGSPEC = Import("msgspec")
+UNSET_TYPE = Atom("msgspec.UnsetType", "unset", frozenset({MSGSPEC}))
+
+
+@dataclass(frozen=True)
+class Default:
+    """A field's default: a value, or (``factory``) what msgspec calls to make one for each instance."""
+
+    text: str
+    imports: frozenset[Import] = frozenset()
+    factory: bool = False
+    builds: str | None = None  # the struct (schema name) whose empty value the factory builds
+
+
+def _marker(name: str, *, factory: bool = False) -> Default:
+    return Default(name, frozenset({Import(".._model", name)}), factory)
+
+
+NONE_DEFAULT = Default("None")
+NOT_SENT = Default("msgspec.UNSET", frozenset({MSGSPEC}))
 # The empty value each kind of field falls back to when a response leaves a required field out. Scalars get
 # markers (see aiopinterest._model) so that re-encoding omits only what was absent, never a real "" or 0; a
 # required boolean stays optional, since False cannot be told apart from "absent".
 ZEROS = {
-    "str": "MISSING_STR",
-    "literal": "MISSING_STR",
-    "int": "MISSING_INT",
-    "float": "MISSING_FLOAT",
-    "list": "msgspec.field(default_factory=missing_list)",
-    "dict": "msgspec.field(default_factory=missing_dict)",
+    "str": _marker("MISSING_STR"),
+    "literal": _marker("MISSING_STR"),
+    "int": _marker("MISSING_INT"),
+    "float": _marker("MISSING_FLOAT"),
+    "list": _marker("missing_list", factory=True),
+    "dict": _marker("missing_dict", factory=True),
 }
-MARKERS = ("MISSING_STR", "MISSING_INT", "MISSING_FLOAT", "missing_list", "missing_dict")
 
 
 @dataclass(frozen=True)
@@ -45,27 +64,40 @@ class Field:
     ident: str
     wire: str
     annotation: Annotation
-    default: str | None  # source text of the default value; None: the field has none (required to construct)
+    default: Default | None  # None: the field has none (required to construct)
     doc: str
-    builds: str | None = None  # the struct whose empty value the default builds
+
+    @property
+    def builds(self) -> str | None:
+        """The struct whose empty value the default builds (it must be defined first)."""
+        return self.default.builds if self.default else None
+
+    @property
+    def imports(self) -> frozenset[Import]:
+        defaults = self.default.imports if self.default else frozenset()
+        field_call = self.ident != self.wire or (self.default and self.default.factory)
+        return self.annotation.imports | defaults | ({MSGSPEC} if field_call else set())
 
     def source(self) -> list[str]:
-        if self.ident != self.wire:
-            value = self.default or "msgspec.field()"
-            if value.startswith("msgspec.field("):
-                value = value.replace("msgspec.field(", f'msgspec.field(name="{self.wire}", ', 1).replace(
-                    ", )", ")"
-                )
-            else:
-                value = f'msgspec.field(default={value}, name="{self.wire}")'
-            lines = [f"    {self.ident}: {self.annotation.text} = {value}"]
-        elif self.default is None:
-            lines = [f"    {self.ident}: {self.annotation.text}"]
-        else:
-            lines = [f"    {self.ident}: {self.annotation.text} = {self.default}"]
+        declaration = f"    {self.ident}: {self.annotation.text}"
+        value = self._value()
+        lines = [f"{declaration} = {value}" if value else declaration]
         if self.doc:
             lines.extend(text.docstring([self.doc], "    "))
         return lines
+
+    def _value(self) -> str | None:
+        """The right-hand side: the default, in ``msgspec.field(...)`` where it is a factory or the field is
+        renamed (its Python name differs from its JSON one)."""
+        default = self.default
+        keywords = [f'name="{self.wire}"'] if self.ident != self.wire else []
+        if default is None:
+            return f"msgspec.field({keywords[0]})" if keywords else None
+        if default.factory:
+            return f"msgspec.field({', '.join([*keywords, f'default_factory={default.text}'])})"
+        if keywords:
+            return f"msgspec.field(default={default.text}, {keywords[0]})"
+        return default.text
 
 
 def struct_fields(plan: ModelPlan, name: str) -> list[Field]:
@@ -74,35 +106,33 @@ def struct_fields(plan: ModelPlan, name: str) -> list[Field]:
     fields = []
     for prop, schemas in plan.fields(name).items():
         doc = text.first_sentence(next((s.get("description") for s in schemas if s.get("description")), None))
+        default: Default | None
         if decoded:
             annotation, default = _lenient(plan, name, prop, schemas, required)
         else:
             annotation, default = _strict(plan, prop, schemas, required)
-        builds = (
-            plan.python_to_schema.get(annotation.text) if default and "default_factory" in default else None
-        )
-        fields.append(Field(python_field_name(prop), prop, annotation, default, doc, builds))
+        fields.append(Field(python_field_name(prop), prop, annotation, default, doc))
     return fields
 
 
 def _lenient(
     plan: ModelPlan, struct: str, prop: str, schemas: list[dict[str, Any]], required: set[str]
-) -> tuple[Annotation, str]:
+) -> tuple[Annotation, Default]:
     annotator = plan.annotator
     atoms = combine(a for s in schemas for a in annotator.lenient(s))
     if atoms[0].kind == "any":
-        return Annotation.union(atoms), "None"
+        return Annotation.union(atoms), NONE_DEFAULT
     nullable = any(annotator.nullable(s) for s in schemas)
     if prop in required and not nullable:
         zero = _zero(plan, struct, atoms)
         if zero is not None:
             return Annotation.union(atoms), zero
     if nullable and struct in plan.requested:
-        return Annotation.union([*atoms, NONE, UNSET_TYPE]), "msgspec.UNSET"
-    return Annotation.union([*atoms, NONE]), "None"
+        return Annotation.union([*atoms, NONE, UNSET_TYPE]), NOT_SENT
+    return Annotation.union([*atoms, NONE]), NONE_DEFAULT
 
 
-def _zero(plan: ModelPlan, struct: str, atoms: list[Atom]) -> str | None:
+def _zero(plan: ModelPlan, struct: str, atoms: list[Atom]) -> Default | None:
     first = atoms[0]
     if first.kind == "literal" and not any(a.kind == "str" for a in atoms):
         # An enum of numbers or booleans: the empty value of its base type.
@@ -110,19 +140,16 @@ def _zero(plan: ModelPlan, struct: str, atoms: list[Atom]) -> str | None:
         if first.kind == "literal":
             return None
     if first.kind == "struct":
-        target = plan.python_to_schema[first.text]
-        constructible = plan.constructible(target, frozenset({struct}))
-        return f"msgspec.field(default_factory={first.text})" if constructible else None
+        constructible = plan.constructible(first.schema, frozenset({struct}))
+        return Default(first.text, factory=True, builds=first.schema) if constructible else None
     return ZEROS.get(first.kind)
 
 
 def _strict(
     plan: ModelPlan, prop: str, schemas: list[dict[str, Any]], required: set[str]
-) -> tuple[Annotation, str | None]:
+) -> tuple[Annotation, Default | None]:
     annotations = list(dict.fromkeys(plan.annotator.strict(s, in_struct=True) for s in schemas))
-    annotation = Annotation(
-        " | ".join(a.text for a in annotations), frozenset().union(*(a.imports for a in annotations))
-    )
+    annotation = Annotation(tuple(a for each in annotations for a in each.members))
     if prop in required and not any(s.get("readOnly") for s in schemas):
         return annotation, None
-    return Annotation(f"{annotation.text} | msgspec.UnsetType", annotation.imports), "msgspec.UNSET"
+    return annotation.extended(UNSET_TYPE), NOT_SENT

@@ -67,67 +67,84 @@ class Op:
 
 
 def collect(builder: Builder) -> list[Op]:
+    """Every operation of the spec, in path order, with its parameters, body and response schemas named."""
     spec = builder.spec
     component_params: dict[str, Any] = spec["components"].get("parameters", {})
     ops: list[Op] = []
     for path, item in spec["paths"].items():
-        shared = item.get("parameters", [])
         for method in HTTP_METHODS:
             raw = item.get(method)
             if raw is None:
                 continue
-            tag = raw["tags"][0]
-            name = method_name(raw["operationId"], tag)
-            hint = camel(tag, name)
-            op = Op(
-                operation_id=raw["operationId"],
-                method=method.upper(),
-                path=path,
-                namespace=tag,
-                name=name,
-                summary=raw.get("summary", "").strip(),
-                description=raw.get("description", "").strip(),
-                ratelimit_category=raw.get("x-ratelimit-category", ""),
-                scopes=_scopes(raw),
-                sandbox=raw.get("x-sandbox", "enabled") != "disabled",
-            )
-            for ref_or_param in [*shared, *raw.get("parameters", [])]:
-                param = ref_or_param
+            op = _operation(path, method, raw)
+            hint = camel(op.namespace, op.name)
+            for param in [*item.get("parameters", []), *raw.get("parameters", [])]:
                 if "$ref" in param:
                     param = component_params[param["$ref"].rsplit("/", 1)[1]]
-                schema = builder.add(param.get("schema", {}), camel(hint, param["name"]))
-                op.params.append(
-                    Param(
-                        name=param["name"],
-                        location=param["in"],
-                        required=bool(param.get("required")),
-                        schema=schema,
-                        description=param.get("description", "").strip(),
-                        explode=param.get("explode", param.get("style", "form") == "form"),
-                        deep_object=param.get("style") == "deepObject",
-                    )
-                )
-                if param["name"] == "page_size":
-                    op.max_page_size = builder.table.deref(schema).get("maximum")
-            body = raw.get("requestBody")
-            if body:
-                content = body["content"]
-                media_type = JSON if JSON in content else next(iter(content))
-                op.body_content_type = media_type
-                op.body_required = bool(body.get("required"))
-                op.body = builder.name(content[media_type].get("schema", {}), hint + "Request")
-            for status, response in sorted(raw["responses"].items()):
-                if not status.startswith("2"):
-                    continue
-                op.response_status = int(status)
-                schema = response.get("content", {}).get(JSON, {}).get("schema")
-                if schema is not None:
-                    op.response = builder.name(schema, hint + "Response", response.get("description"))
-                break
-            if op.paginated and op.response:
-                op.item = _item_name(builder, op.response, hint)
+                _add_parameter(builder, op, param, hint)
+            _add_body(builder, op, raw.get("requestBody"), hint)
+            _add_response(builder, op, raw["responses"], hint)
             ops.append(op)
     return ops
+
+
+def _operation(path: str, method: str, raw: dict[str, Any]) -> Op:
+    """The operation's facts: its name by the naming rule, its rate-limit category, scopes and sandbox flag."""
+    tag = raw["tags"][0]
+    return Op(
+        operation_id=raw["operationId"],
+        method=method.upper(),
+        path=path,
+        namespace=tag,
+        name=method_name(raw["operationId"], tag),
+        summary=raw.get("summary", "").strip(),
+        description=raw.get("description", "").strip(),
+        ratelimit_category=raw.get("x-ratelimit-category", ""),
+        scopes=_scopes(raw),
+        sandbox=raw.get("x-sandbox", "enabled") != "disabled",
+    )
+
+
+def _add_parameter(builder: Builder, op: Op, param: dict[str, Any], hint: str) -> None:
+    schema = builder.add(param.get("schema", {}), camel(hint, param["name"]))
+    op.params.append(
+        Param(
+            name=param["name"],
+            location=param["in"],
+            required=bool(param.get("required")),
+            schema=schema,
+            description=param.get("description", "").strip(),
+            explode=param.get("explode", param.get("style", "form") == "form"),
+            deep_object=param.get("style") == "deepObject",
+        )
+    )
+    if param["name"] == "page_size":
+        op.max_page_size = builder.table.deref(schema).get("maximum")
+
+
+def _add_body(builder: Builder, op: Op, body: dict[str, Any] | None, hint: str) -> None:
+    """The request body's schema, named; JSON where the operation offers it."""
+    if not body:
+        return
+    content = body["content"]
+    media_type = JSON if JSON in content else next(iter(content))
+    op.body_content_type = media_type
+    op.body_required = bool(body.get("required"))
+    op.body = builder.name(content[media_type].get("schema", {}), hint + "Request")
+
+
+def _add_response(builder: Builder, op: Op, responses: dict[str, Any], hint: str) -> None:
+    """The first 2xx response: its status, its JSON schema named, and for a list operation its item's model."""
+    for status, response in sorted(responses.items()):
+        if not status.startswith("2"):
+            continue
+        op.response_status = int(status)
+        schema = response.get("content", {}).get(JSON, {}).get("schema")
+        if schema is not None:
+            op.response = builder.name(schema, hint + "Response", response.get("description"))
+        break
+    if op.paginated and op.response:
+        op.item = _item_name(builder, op.response, hint)
 
 
 def _scopes(raw: dict[str, Any]) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import textwrap
+from collections.abc import Sequence
 
 _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -59,10 +60,23 @@ def wrap(text: str, indent: str, width: int = 110) -> list[str]:
     return lines or [""]
 
 
-def docstring(paras: list[str], indent: str) -> list[str]:
-    """A docstring as source lines (empty list for no text)."""
+def docstring(paras: list[str], indent: str, args: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """A docstring as source lines (empty list for no text): the paragraphs, then an ``Args:`` section of
+    ``(name, description)`` pairs if any are given."""
     if not paras:
         return []
+    lines = _paragraph_lines(paras, indent)
+    if args:
+        lines += ["", "Args:", *_args_lines(args, indent + "    ")]
+    elif len(lines) == 1 and len(indent) + len(lines[0]) + 6 <= 110:
+        return [f'{indent}"""{lines[0]}"""']
+    out = [f'{indent}"""{lines[0]}']
+    out.extend(f"{indent}{line}" if line else "" for line in lines[1:])
+    out.append(f'{indent}"""')
+    return out
+
+
+def _paragraph_lines(paras: list[str], indent: str) -> list[str]:
     lines: list[str] = []
     for i, para in enumerate(paras):
         if i:
@@ -70,9 +84,13 @@ def docstring(paras: list[str], indent: str) -> list[str]:
         lines.extend(wrap(para, indent))
     if lines[-1].endswith('"'):
         lines[-1] += " "  # a closing quote must not touch the docstring's own quotes
-    if len(lines) == 1 and len(indent) + len(lines[0]) + 6 <= 110:
-        return [f'{indent}"""{lines[0]}"""']
-    out = [f'{indent}"""{lines[0]}']
-    out.extend(f"{indent}{line}" if line else "" for line in lines[1:])
-    out.append(f'{indent}"""')
-    return out
+    return lines
+
+
+def _args_lines(args: Sequence[tuple[str, str]], indent: str) -> list[str]:
+    """``name: description``, each indented under ``Args:``, its continuation lines once more."""
+    lines = []
+    for name, doc in args:
+        first, *rest = wrap(f"{name}: {doc}".rstrip(": "), indent)
+        lines += [f"    {first}", *(f"        {line}" for line in rest)]
+    return lines

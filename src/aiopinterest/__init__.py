@@ -9,8 +9,7 @@ import os
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_attributes
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 if os.environ.get("PINTEREST_LOG"):  # the logging module is imported only when asked for
     from ._logging import configure_from_environment

@@ -10,14 +10,13 @@ import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import aiohttp
 import anyio
 import msgspec
 from yarl import URL
 
-from . import __version__
 from ._decoding import decode_lenient
 from ._generated.namespaces import GeneratedNamespaces
 from ._operation import Operation
@@ -33,6 +32,7 @@ from ._transport.request import EXTERNAL_CATEGORY, Body, OutgoingRequest
 from ._transport.retry import RetryPolicy
 from ._transport.streamed import StreamedResponse
 from ._transport.transport import Transport
+from ._version import __version__
 from .errors import (
     MissingScopeError,
     RequestTimeoutError,
@@ -40,6 +40,9 @@ from .errors import (
     ResponseValidationError,
     SandboxUnsupportedError,
 )
+
+if TYPE_CHECKING:
+    from .media import MediaNamespace
 
 T = TypeVar("T")
 
@@ -208,6 +211,14 @@ class Client(GeneratedNamespaces):
     @property
     def retry(self) -> RetryPolicy:
         return self._transport.retry
+
+    @functools.cached_property
+    def media(self) -> MediaNamespace:
+        """The ``media`` operations and the uploads built on them (:meth:`~MediaNamespace.upload`, Pins from local
+        files); the other namespaces come from ``GeneratedNamespaces``."""
+        from .media import MediaNamespace
+
+        return MediaNamespace(self)
 
     @property
     def clock(self) -> Clock:

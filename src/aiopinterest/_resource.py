@@ -8,20 +8,23 @@ from typing import TYPE_CHECKING, TypeVar
 from msgspec import UNSET
 
 if TYPE_CHECKING:
-    from ._client import Client
     from ._operation import Operation
     from ._options import RequestOptions
+    from ._requester import Requester
     from .pagination import AsyncPaginator
 
 T = TypeVar("T")
 
 
 class Resource:
-    """One namespace of the API; every method goes through the client's single request entry."""
+    """One namespace of the API; every method goes through the client's single request entry.
+
+    The client is given as the :class:`~aiopinterest._requester.Requester` protocol: this class and the
+    generated ones built on it depend on what they call, not on the client."""
 
     __slots__ = ("_client", "_request")
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
         # The client's entry itself, bound once: a generated method calls it with no frame in between.
         self._request = client._request

@@ -44,9 +44,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._client import Client
     from ._operation import Operation
     from ._options import RequestOptions
+    from ._requester import Requester
 
 __all__ = ["AsyncPaginator", "Page"]
 
@@ -210,7 +210,7 @@ class AsyncPaginator(Generic[T]):
 
     def __init__(
         self,
-        client: Client,
+        client: Requester,
         operation: Operation,
         item_type: type[T],
         *,

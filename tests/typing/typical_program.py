@@ -4,10 +4,13 @@ for fields the API always returns."""
 from __future__ import annotations
 
 import datetime
+from typing import assert_type
 
 import aiopinterest
+from aiopinterest.media import MediaNamespace
 from aiopinterest.models import (
     Board,
+    MediaUpload,
     OauthAccessTokenRequestRefresh,
     Pin,
     PinCreate,
@@ -46,3 +49,11 @@ async def renew(client: aiopinterest.Client, refresh_token: str) -> str | None:
     )
     token = await client.oauth.token(body=body)
     return token.refresh_token
+
+
+async def register_video(client: aiopinterest.Client) -> str:
+    # The namespace the client composes by hand is typed as precisely as the generated ones.
+    assert_type(client.media, MediaNamespace)
+    upload = await client.media.create(media_type="video")
+    assert_type(upload, MediaUpload)
+    return upload.media_id

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import msgspec
 
-from .._model import MISSING_STR, MISSING_INT, MISSING_FLOAT, missing_list, missing_dict, Model
+from .._model import MISSING_FLOAT, MISSING_INT, MISSING_STR, Model, missing_dict, missing_list
 
 __all__ = [
     "Account",

@@ -14,7 +14,7 @@ from .s3_form import ProgressCallback, S3Form
 from .sources import Source, not_replayable
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .._requester import Requester
 
 __all__ = ["UploadTarget", "post_to_s3", "read_target"]
 
@@ -44,7 +44,7 @@ def read_target(registration: RawResponse) -> UploadTarget:
 
 
 async def post_to_s3(
-    client: Client,
+    client: Requester,
     target: UploadTarget,
     source: Source,
     content_type: str,

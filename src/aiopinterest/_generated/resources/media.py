@@ -21,10 +21,16 @@ from ..models import (
 
 if TYPE_CHECKING:
     from ...pagination import AsyncPaginator
+    from ..namespaces import GeneratedNamespaces
 
 
 class MediaResource(Resource):
     """Operations tagged ``media``: list, create, get."""
+
+    _client: GeneratedNamespaces
+
+    def __init__(self, client: GeneratedNamespaces) -> None:
+        super().__init__(client)
 
     def list(
         self,
