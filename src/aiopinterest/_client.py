@@ -21,7 +21,7 @@ from ._decoding import decode_lenient
 from ._generated.namespaces import GeneratedNamespaces
 from ._operation import Operation
 from ._options import RawResponse, RequestOptions, Timeout
-from ._request_builder import build_request
+from ._request_builder import PreparedRequest, build_request
 from ._snippet import body_snippet
 from ._transport.auth import Authenticator, TokenRefreshCallback, TokenStore
 from ._transport.clock import Clock, SystemClock
@@ -248,20 +248,30 @@ class Client(GeneratedNamespaces):
         2xx body into ``response_type`` (``type(None)``: no body expected, returns ``None``).
         """
         if self.sandbox and not operation.sandbox:
-            raise SandboxUnsupportedError(
-                f"{operation.namespace}.{operation.name} ({operation.operation_id}) is not available in the "
-                "Pinterest sandbox (x-sandbox: disabled); call it with a production client"
-            )
+            raise _sandbox_unsupported(operation)
         prepared = build_request(operation, path, query, body)
         if operation.scopes and self._scopes_checked:
             await self._check_scopes(operation, options.timeout if options is not None else None)
+        request = self._operation_request(operation, prepared, options)
+        if options is None:
+            response = await self._transport.send(request)
+        else:
+            response = await self._transport.send(
+                request, timeout=options.timeout, retry=options.retry, capture=options.capture
+            )
+        if response_type is type(None) or response_type is None:
+            return cast(T, None)
+        return _decode(operation, response_type, response)
+
+    def _operation_request(
+        self, operation: Operation, prepared: PreparedRequest, options: RequestOptions | None
+    ) -> OutgoingRequest:
+        """What the transport sends for a prepared operation call, below the API base URL."""
         query_pairs: Sequence[tuple[str, str]] = prepared.query
         headers: dict[str, str] = {}
         if prepared.content_type is not None:
             headers["Content-Type"] = prepared.content_type
-        timeout = capture = retry = None
         if options is not None:
-            timeout, capture, retry = options.timeout, options.capture, options.retry
             if options.query:
                 query_pairs = [*query_pairs, *options.query.items()]
             if options.headers:
@@ -270,41 +280,21 @@ class Client(GeneratedNamespaces):
         query_string = (
             urllib.parse.urlencode(query_pairs, quote_via=urllib.parse.quote) if query_pairs else ""
         )
-        response = await self._transport.send(
-            OutgoingRequest(
-                method=prepared.method,
-                url=URL.build(
-                    scheme=self._api_scheme,
-                    authority=self._api_authority,
-                    path=self._api_path + prepared.path,
-                    query_string=query_string,
-                    encoded=True,
-                ),
-                body=prepared.body,
-                headers=headers,
-                category=operation.ratelimit_category,
-                operation_id=operation.operation_id,
-                authenticated=True,
+        return OutgoingRequest(
+            method=prepared.method,
+            url=URL.build(
+                scheme=self._api_scheme,
+                authority=self._api_authority,
+                path=self._api_path + prepared.path,
+                query_string=query_string,
+                encoded=True,
             ),
-            timeout=timeout,
-            retry=retry,
-            capture=capture,
+            body=prepared.body,
+            headers=headers,
+            category=operation.ratelimit_category,
+            operation_id=operation.operation_id,
+            authenticated=True,
         )
-        if response_type is type(None) or response_type is None:
-            return cast(T, None)
-        try:
-            # Annotations instead of typing.cast, which is a function call on every response.
-            kind: Any = response_type
-            decoded: T = _decoder(kind).decode(response.content)
-        except msgspec.ValidationError:
-            # Only a body that does not fit its type takes the slower way: nulls it cannot hold taken out.
-            try:
-                decoded = decode_lenient(response.content, kind)
-            except (msgspec.ValidationError, msgspec.DecodeError) as error:
-                raise _invalid_response(operation, response_type, response, error) from None
-        except msgspec.DecodeError as error:
-            raise _invalid_response(operation, response_type, response, error) from None
-        return decoded
 
     async def _check_scopes(self, operation: Operation, timeout: float | Timeout | None) -> None:  # noqa: ASYNC109
         if self._auth.granted_scopes is None and self._auth.can_renew:
@@ -473,6 +463,30 @@ def _extra_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
             "options.headers", "Authorization is set by the client and cannot be replaced per call"
         )
     return headers
+
+
+def _sandbox_unsupported(operation: Operation) -> SandboxUnsupportedError:
+    return SandboxUnsupportedError(
+        f"{operation.namespace}.{operation.name} ({operation.operation_id}) is not available in the "
+        "Pinterest sandbox (x-sandbox: disabled); call it with a production client"
+    )
+
+
+def _decode(operation: Operation, response_type: type[T], response: RawResponse) -> T:
+    """A 2xx body as ``response_type``; a body that does not fit its type takes the lenient way."""
+    try:
+        # Annotations instead of typing.cast, which is a function call on every response.
+        kind: Any = response_type
+        decoded: T = _decoder(kind).decode(response.content)
+    except msgspec.ValidationError:
+        # Only a body that does not fit its type takes the slower way: nulls it cannot hold taken out.
+        try:
+            decoded = decode_lenient(response.content, kind)
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            raise _invalid_response(operation, response_type, response, error) from None
+    except msgspec.DecodeError as error:
+        raise _invalid_response(operation, response_type, response, error) from None
+    return decoded
 
 
 @functools.cache

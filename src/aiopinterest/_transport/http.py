@@ -115,16 +115,24 @@ async def exchange(
                 # Raised outside the except clause, so that a body failure keeps its own context.
                 raise failure
             response.release()
-            target = url.join(URL(response_headers["Location"]))
-            if target.origin() != url.origin():
-                current_headers = {k: v for k, v in current_headers.items() if k.lower() != "authorization"}
-            if status == 303 or (status in (301, 302) and method == "POST"):
-                method, body = "GET", None
-                current_headers = {k: v for k, v in current_headers.items() if k.lower() != "content-type"}
-            url = target
+            method, url, current_headers, body = _redirected(response, method, url, current_headers, body)
             continue
         raise failure
     raise TransportError(f"more than {_MAX_REDIRECTS} redirects on {method} {redact_url(url)}")
+
+
+def _redirected(
+    response: aiohttp.ClientResponse, method: str, url: URL, headers: Mapping[str, str], body: Body
+) -> tuple[str, URL, Mapping[str, str], Body]:
+    """The request a redirect asks for: to its Location, without the Authorization header on another origin,
+    and as a GET without a body where HTTP says so (303; 301 and 302 after a POST, as browsers do)."""
+    target = url.join(URL(response.headers["Location"]))
+    if target.origin() != url.origin():
+        headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+    if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+        method, body = "GET", None
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    return method, target, headers, body
 
 
 def _credential_middlewares(
