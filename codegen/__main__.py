@@ -13,8 +13,9 @@ from pathlib import Path
 from . import source
 from .emit_api import by_namespace, emit_namespaces, emit_operations, emit_reference, emit_resource
 from .emit_docs import DOCS, render_docs
-from .emit_models import ModelPlan, emit_models, runtime_table
+from .emit_models import emit_models, runtime_table
 from .operations import Op, collect
+from .plan import ModelPlan
 from .schema import Builder
 
 OUTPUT = source.ROOT / "src" / "aiopinterest" / "_generated"

@@ -8,9 +8,10 @@ from typing import Any
 
 from . import imports, text
 from .annotate import NONE, Annotation, Atom, mapping
-from .emit_models import HEADER, ModelPlan, alias_annotation
+from .emit_models import HEADER, alias_annotation
 from .imports import Code, Import, relocate
 from .operations import Op, Param
+from .plan import ModelPlan
 from .schema import camel, python_field_name
 
 PAGINATOR = Import("...pagination", "AsyncPaginator")

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from . import source, text
-from .emit_models import ModelPlan
 from .operations import Op
+from .plan import ModelPlan
 from .schema import python_field_name
 
 DOCS = source.ROOT / "docs" / "reference"

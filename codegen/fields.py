@@ -24,7 +24,7 @@ from .imports import Import
 from .schema import python_field_name
 
 if TYPE_CHECKING:
-    from .emit_models import ModelPlan
+    from .plan import ModelPlan
 
 MSGSPEC = Import("msgspec")
 UNSET_TYPE = Atom("msgspec.UnsetType", "unset", frozenset({MSGSPEC}))
