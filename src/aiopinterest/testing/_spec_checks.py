@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from importlib.resources import files
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 import msgspec
 
@@ -124,22 +123,28 @@ def as_date(value: object) -> datetime.date | None:
         return None
 
 
+# RFC 3339's date-time, with the lower-case "t" and the space that ISO 8601 profiles allow, and an offset that
+# may be left out (the API's own timestamps carry none).
+_DATE_TIME = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<hour>[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d+)?"
+    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?"
+)
+# RFC 3986's absolute URI: a scheme, then no white space; the web's schemes need an authority ("//host").
+_URI = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*):(?P<rest>\S*)")
+
+
 def _is_date_time(text: str) -> bool:
-    if as_date(text[:10]) is None or len(text) < 11 or text[10] not in "Tt ":
-        return False
-    try:
-        datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+    match = _DATE_TIME.fullmatch(text)
+    return match is not None and as_date(match["date"]) is not None
 
 
 def _is_uri(text: str) -> bool:
-    """An absolute URI: a scheme and no white space, and a host for the web's own schemes."""
-    if not text or any(character.isspace() for character in text):
+    match = _URI.fullmatch(text)
+    if match is None:
         return False
-    parts = urlsplit(text)
-    return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme not in ("http", "https"))
+    if match["scheme"].lower() in ("http", "https"):
+        return len(match["rest"]) > 2 and match["rest"].startswith("//")
+    return True
 
 
 _FORMATS: Mapping[str, Callable[[str], bool]] = {
