@@ -260,18 +260,17 @@ def _check_variants(value: Any, node: Schema, variants: Sequence[Schema], where:
             return
         if mapping:
             refuse(f"{where}.{tag_key}", f"{tag!r} is not one of {', '.join(map(repr, mapping))}")
-    refusals: list[RequestValidationError] = []
+    reasons = []
     for variant in variants:
         try:
             check(value, variant, where, union_keys=union_keys)
         except RequestValidationError as refusal:
-            refusals.append(refusal)
+            name = variant.get("$ref", variant.get("type", "schema"))
+            reasons.append(f"as {name}, {refusal.field}: {refusal.reason}")
         else:
             return
-    # The variant that got deepest into the value is the one the sender most likely meant.
-    deepest = max(refusals, key=lambda refusal: refusal.field.count(".") + refusal.field.count("["))
-    names = ", ".join(str(variant.get("$ref", variant.get("type", "schema"))) for variant in variants)
-    refuse(deepest.field, f"{deepest.reason} (the value matches none of {names})")
+    # The union's own place and what each variant found wrong (the client names the variant that got furthest).
+    refuse(where, "matches none of its variants (" + "; ".join(reasons) + ")")
 
 
 _TYPE_CHECKS: Mapping[str, TypeCheck] = {
