@@ -29,8 +29,8 @@ from ._transport.governor import Governor, Priors
 from ._transport.hooks import Hooks, RequestHook, ResponseHook
 from ._transport.metrics import Metrics
 from ._transport.request import EXTERNAL_CATEGORY, Body, OutgoingRequest
+from ._transport.response import Response, StreamedResponse
 from ._transport.retry import RetryPolicy
-from ._transport.streamed import StreamedResponse
 from ._transport.transport import Transport
 from ._version import __version__
 from .errors import (
@@ -330,7 +330,7 @@ class Client(GeneratedNamespaces):
         timeout: float | Timeout | None = None,  # noqa: ASYNC109
         raise_for_status: bool = True,
         capture: RawResponse | None = None,
-    ) -> RawResponse:
+    ) -> Response:
         """Send any HTTP request through the client's transport; for media uploads, report downloads and such.
 
         The lower entry below :meth:`_request`, for URLs that are not spec operations. It shares the session,
@@ -472,7 +472,7 @@ def _sandbox_unsupported(operation: Operation) -> SandboxUnsupportedError:
     )
 
 
-def _decode(operation: Operation, response_type: type[T], response: RawResponse) -> T:
+def _decode(operation: Operation, response_type: type[T], response: Response) -> T:
     """A 2xx body as ``response_type``; a body that does not fit its type takes the lenient way."""
     try:
         # Annotations instead of typing.cast, which is a function call on every response.
@@ -496,7 +496,7 @@ def _decoder(response_type: Any) -> msgspec.json.Decoder[Any]:
 
 
 def _invalid_response(
-    operation: Operation, response_type: Any, response: RawResponse, error: msgspec.MsgspecError
+    operation: Operation, response_type: Any, response: Response, error: msgspec.MsgspecError
 ) -> ResponseValidationError:
     """The error for a 2xx body that does not decode into its type: naming the bad field, or quoting the start
     of what is not JSON."""

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from ._transport.retry import RetryPolicy
 
 
-# A msgspec Struct: the transport makes one for every response, and its __init__ is C.
 class RawResponse(msgspec.Struct):
-    """Filled in by the transport with the final HTTP response of a call made with ``capture=``.
+    """The user's copy of a call's final HTTP response: made empty by the caller, filled in by the transport for a
+    call made with ``capture=``.
 
     >>> raw = RawResponse()
     >>> pin = await client.pins.get(pin_id="1", options=RequestOptions(capture=raw))

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ._options import RawResponse, RequestOptions, Timeout
     from ._transport.clock import Clock
     from ._transport.request import Body
+    from ._transport.response import Response
 
 T = TypeVar("T")
 
@@ -49,4 +50,4 @@ class Requester(Protocol):
         timeout: float | Timeout | None = None,  # noqa: ASYNC109
         raise_for_status: bool = True,
         capture: RawResponse | None = None,
-    ) -> RawResponse: ...
+    ) -> Response: ...

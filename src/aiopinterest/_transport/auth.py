@@ -15,9 +15,9 @@ from typing import Protocol
 import anyio
 import msgspec
 
-from .._options import RawResponse
 from ..errors import CredentialsError, ResponseValidationError
 from .clock import Clock
+from .response import Response
 
 logger = logging.getLogger("aiopinterest")
 
@@ -54,7 +54,7 @@ class OAuthToken:
 
 TokenRefreshCallback = Callable[[OAuthToken], Awaitable[None] | None]
 #: Sends a form-encoded POST to /oauth/token with the given headers; provided by the transport.
-TokenEndpoint = Callable[[bytes, Mapping[str, str]], Awaitable[RawResponse]]
+TokenEndpoint = Callable[[bytes, Mapping[str, str]], Awaitable[Response]]
 
 
 @dataclass(frozen=True, slots=True)

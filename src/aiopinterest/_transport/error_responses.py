@@ -6,9 +6,10 @@ from collections.abc import Mapping
 
 import msgspec
 
-from .._options import RawResponse
 from ..errors import APIError, RateLimitError, error_class_for, find_request_id
 from .headers import requested_wait
+from .redact import redact_url
+from .response import Response
 
 
 class _ErrorBody(msgspec.Struct):
@@ -19,7 +20,7 @@ class _ErrorBody(msgspec.Struct):
 _error_decoder = msgspec.json.Decoder(_ErrorBody)
 
 
-def api_error(method: str, response: RawResponse, *, attempts: int = 1, now: float) -> APIError:
+def api_error(method: str, response: Response, *, attempts: int = 1, now: float) -> APIError:
     """The typed error for an error response; Pinterest's ``{"code", "message"}`` body is read when present."""
     try:
         body = _error_decoder.decode(response.content)
@@ -28,7 +29,7 @@ def api_error(method: str, response: RawResponse, *, attempts: int = 1, now: flo
     error = error_class_for(response.status)(
         status=response.status,
         method=method,
-        url=response.url,
+        url=redact_url(response.url),
         headers=response.headers,
         body=response.content,
         code=body.code,

@@ -10,11 +10,11 @@ from typing import Literal, overload
 import aiohttp
 from yarl import URL
 
-from .._options import RawResponse
 from ..errors import ClientClosedError, ConnectError, RequestTimeoutError, TransportError
 from .proxies import ProxySelector
 from .redact import redact_exception_chain, redact_url
 from .request import Body
+from .response import Response
 from .sessions import session_unusable
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -33,7 +33,7 @@ async def exchange(
     proxies: ProxySelector | None,
     api_origin: str | None,
     stream: Literal[False] = False,
-) -> RawResponse: ...
+) -> Response: ...
 
 
 @overload
@@ -48,7 +48,7 @@ async def exchange(
     proxies: ProxySelector | None,
     api_origin: str | None,
     stream: bool,
-) -> RawResponse | aiohttp.ClientResponse: ...
+) -> Response | aiohttp.ClientResponse: ...
 
 
 async def exchange(
@@ -62,7 +62,7 @@ async def exchange(
     proxies: ProxySelector | None,
     api_origin: str | None,
     stream: bool = False,
-) -> RawResponse | aiohttp.ClientResponse:
+) -> Response | aiohttp.ClientResponse:
     """Send one request and read the whole response, following redirects by hand.
 
     Redirects are followed here rather than by aiohttp so that the Authorization header provably never leaves
@@ -109,7 +109,7 @@ async def exchange(
                 except (aiohttp.ClientError, TimeoutError) as error:
                     failure = _translate_aiohttp_error(error, method, url)
                 else:
-                    return RawResponse(status, response_headers, content, url)  # the URL redacted when read
+                    return Response(status, response_headers, content, url)
                 finally:
                     response.release()
                 # Raised outside the except clause, so that a body failure keeps its own context.

@@ -38,9 +38,9 @@ from .metrics import CategoryMetrics, Metrics
 from .proxies import ProxySelector
 from .redact import redact_url
 from .request import OutgoingRequest
+from .response import Response, StreamedResponse
 from .retry import Failure, RetryPolicy
 from .sessions import Sessions
-from .streamed import StreamedResponse
 
 logger = logging.getLogger("aiopinterest")
 T = TypeVar("T")
@@ -136,7 +136,7 @@ class Transport:
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
         stream: Literal[False] = False,
-    ) -> Coroutine[Any, Any, RawResponse]: ...
+    ) -> Coroutine[Any, Any, Response]: ...
 
     @overload
     def send(
@@ -158,7 +158,7 @@ class Transport:
         capture: RawResponse | None = None,
         raise_for_status: bool = True,
         stream: bool = False,
-    ) -> Coroutine[Any, Any, RawResponse | StreamedResponse]:
+    ) -> Coroutine[Any, Any, Response | StreamedResponse]:
         """Send with retries (between the call hooks, if any); returns the final response, or raises the typed
         error of the last attempt.
 
@@ -190,7 +190,7 @@ class Transport:
         capture: RawResponse | None,
         raise_for_status: bool,
         stream: bool,
-    ) -> RawResponse | StreamedResponse:
+    ) -> Response | StreamedResponse:
         """The loop of a call's attempts. Each: a token, admission (governor, then a concurrency slot), the
         exchange, and then one of: success; a renewal and replay after a 401; the retry policy's delay; giving
         up."""
@@ -344,7 +344,7 @@ class Transport:
 
     async def _attempt(
         self, call: _Call, token: str | None, permit: Permit, stream: bool
-    ) -> RawResponse | StreamedResponse | TransportError:
+    ) -> Response | StreamedResponse | TransportError:
         """One HTTP exchange, holding a slot: headers, the request hook, the exchange, then the answer handed
         to the governor and recorded. A transport failure is returned, not raised.
 
@@ -430,7 +430,7 @@ class Transport:
 
     async def _exchange(
         self, call: _Call, headers: dict[str, str], stream: bool
-    ) -> RawResponse | aiohttp.ClientResponse:
+    ) -> Response | aiohttp.ClientResponse:
         """Send and read the response within the attempt timeout (one shared timer: see deadlines.py)."""
         request = call.request
         limit = call.deadline.attempt_limit()
@@ -470,7 +470,7 @@ class Transport:
         event: RequestEvent | None,
         elapsed: float | None,
         *,
-        response: RawResponse | StreamedResponse | None = None,
+        response: Response | StreamedResponse | None = None,
         error: TransportError | None = None,
     ) -> None:
         """The one record of an attempt's outcome: status counters, the DEBUG line, the response hook."""
@@ -521,7 +521,7 @@ class Transport:
         await self._record(call, event, time.perf_counter() - started, response=response)
 
     async def _renewed_after_401(
-        self, call: _Call, token: str | None, outcome: RawResponse | TransportError
+        self, call: _Call, token: str | None, outcome: Response | TransportError
     ) -> bool:
         """A 401 for a token we may renew: renew once (shared with every request that met it) to replay."""
         if isinstance(outcome, TransportError) or outcome.status != 401 or token is None or call.renewed:
@@ -531,7 +531,7 @@ class Transport:
             call.reason, call.backoff, call.rate_limit_wait = "401", 0.0, 0.0
         return call.renewed
 
-    def _retry_failure(self, call: _Call, outcome: RawResponse | TransportError) -> Failure:
+    def _retry_failure(self, call: _Call, outcome: Response | TransportError) -> Failure:
         request = call.request
         response = None if isinstance(outcome, TransportError) else outcome
         return Failure(
@@ -589,10 +589,10 @@ class Transport:
     def _give_up(
         self,
         call: _Call,
-        outcome: RawResponse | TransportError,
+        outcome: Response | TransportError,
         capture: RawResponse | None,
         raise_for_status: bool,
-    ) -> RawResponse:
+    ) -> Response:
         """The end of a call that failed: the last transport error raised, or the last response returned or
         raised as its typed error."""
         if isinstance(outcome, TransportError):
@@ -605,7 +605,7 @@ class Transport:
             raise api_error(call.request.method, outcome, attempts=call.attempt, now=self.clock.time())
         return outcome
 
-    async def _post_token(self, body: bytes, headers: Mapping[str, str]) -> RawResponse:
+    async def _post_token(self, body: bytes, headers: Mapping[str, str]) -> Response:
         """POST /oauth/token for the authenticator, HTTP Basic auth given by it."""
         extra = dict(headers)
         authorization = extra.pop("Authorization")
@@ -622,8 +622,8 @@ class Transport:
         )
 
 
-def _copy_into(capture: RawResponse, response: RawResponse) -> None:
+def _copy_into(capture: RawResponse, response: Response) -> None:
     capture.status = response.status
     capture.headers = response.headers
     capture.content = response.content
-    capture._url = response._url
+    capture._url = response.url  # redacted if the caller reads it

@@ -29,7 +29,7 @@ import msgspec
 from .._generated.operations import OPERATIONS
 from .._options import Timeout
 from .._transport.clock import Clock
-from .._transport.streamed import StreamedResponse
+from .._transport.response import StreamedResponse
 from ..errors import APIError, ReportError, TransportError
 from .rows import ReportFormat, ReportRow, parse_rows
 

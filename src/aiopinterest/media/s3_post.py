@@ -15,6 +15,7 @@ from .sources import Source, not_replayable
 
 if TYPE_CHECKING:
     from .._requester import Requester
+    from .._transport.response import Response
 
 __all__ = ["UploadTarget", "post_to_s3", "read_target"]
 
@@ -75,7 +76,7 @@ async def post_to_s3(
         raise _s3_error(response, source)
 
 
-def _s3_error(response: RawResponse, source: Source) -> MediaUploadError:
+def _s3_error(response: Response, source: Source) -> MediaUploadError:
     """S3's XML error (``<Error><Code>..</Code><Message>..</Message></Error>``) as a :class:`MediaUploadError`."""
     code = message = None
     try:

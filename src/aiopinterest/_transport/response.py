@@ -1,12 +1,27 @@
-"""A response whose body the caller reads as it arrives."""
+"""What the transport answers with: a :class:`Response` read whole, or a :class:`StreamedResponse` whose body the
+caller reads as it arrives. (The user's :class:`~aiopinterest.RawResponse` is a copy of the former, made only when
+a call asks for one with ``capture=``.)"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import aiohttp
+import msgspec
+from yarl import URL
 
 from ..errors import ClientClosedError, RequestTimeoutError, TransportError
+
+
+# A msgspec Struct: one per response on the hot path, and its __init__ is C.
+class Response(msgspec.Struct, frozen=True):
+    """A response with its whole body: status, headers (case-insensitive), body, and the URL it came from (with
+    its secrets: redact it before it is shown)."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    url: URL
 
 
 class StreamedResponse:
