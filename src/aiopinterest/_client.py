@@ -9,7 +9,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import aiohttp
 import msgspec
@@ -35,6 +35,9 @@ from .errors import (
     ResponseValidationError,
     SandboxUnsupportedError,
 )
+
+if TYPE_CHECKING:
+    from ._fleet import FleetKeys, RedisBudget
 
 T = TypeVar("T")
 
@@ -132,6 +135,8 @@ class Client(GeneratedNamespaces):
         app_id = app_id or _env("PINTEREST_APP_ID")
         refresh_token = refresh_token or _env("PINTEREST_REFRESH_TOKEN")
         redis_url = redis_url or _env("PINTEREST_REDIS_URL")
+        fleet_keys = _fleet_keys(redis_url, redis_key_prefix, app_id, refresh_token, scopes)
+        self._shared_budget = _shared_budget(redis_url, fleet_keys, clock)
         self._auth = Authenticator(
             access_token=access_token or _env("PINTEREST_ACCESS_TOKEN"),
             refresh_token=refresh_token,
@@ -142,7 +147,7 @@ class Client(GeneratedNamespaces):
             clock=clock,
             continuous_refresh=continuous_refresh,
             refresh_token_expires_at=refresh_token_expires_at,
-            store=_token_store(redis_url, redis_key_prefix, app_id, refresh_token, scopes, clock),
+            store=_token_store(redis_url, fleet_keys, clock),
         )
         self._transport = Transport(
             base_url=api_root,
@@ -157,6 +162,7 @@ class Client(GeneratedNamespaces):
                 priors=rate_limit_priors,
                 # Uploads to S3 and report downloads: not Pinterest's budget, and nothing to learn there.
                 unlearned=frozenset({EXTERNAL_CATEGORY}),
+                shared=self._shared_budget,
             ),
             clock=clock,
             proxy=proxy,
@@ -188,6 +194,8 @@ class Client(GeneratedNamespaces):
     async def close(self) -> None:
         """Close the client's HTTP session (a session passed in is left open). Safe to call twice."""
         await self._transport.close()
+        if self._shared_budget is not None:
+            await self._shared_budget.aclose()
         await self._auth.close()
 
     @property
@@ -427,21 +435,38 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
-def _token_store(
+def _fleet_keys(
     url: str | None,
     prefix: str | None,
     app_id: str | None,
     refresh_token: str | None,
     scopes: Iterable[str] | None,
-    clock: Clock,
-) -> TokenStore | None:
-    """The Redis token store for ``url``; imported only when asked for, so that redis is an optional extra."""
+) -> FleetKeys | None:
+    """The fleet's Redis keys when ``url`` is given; ``_fleet`` is imported only then, so that redis is an
+    optional extra."""
     if url is None:
         return None
-    from ._fleet import RedisTokenStore, fleet_keys
+    from ._fleet import fleet_keys
 
-    keys = fleet_keys(prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes)
+    return fleet_keys(prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes)
+
+
+def _token_store(url: str | None, keys: FleetKeys | None, clock: Clock) -> TokenStore | None:
+    """The Redis token store for ``url``."""
+    if url is None or keys is None:
+        return None
+    from ._fleet import RedisTokenStore
+
     return RedisTokenStore(url, keys, clock=clock)
+
+
+def _shared_budget(url: str | None, keys: FleetKeys | None, clock: Clock) -> RedisBudget | None:
+    """The governor's budget shared through Redis at ``url``."""
+    if url is None or keys is None:
+        return None
+    from ._fleet import RedisBudget
+
+    return RedisBudget(url, keys, clock=clock)
 
 
 def _extra_headers(headers: Mapping[str, str]) -> Mapping[str, str]:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _DEFAULT_NAMESPACE = "aiopinterest"
+#: The category name of the universal limit's keys (no rate-limit category is named so).
+UNIVERSAL = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,13 @@ class FleetKeys:
     def lock(self) -> str:
         """Held (SET NX PX) by the one process renewing the token; expires if that process dies."""
         return f"{{{self.tag}}}:token-lock"
+
+    def budget(self, category: str) -> tuple[str, str, str, str]:
+        """A category's shared budget: its schedule and block (hash), the permits each process holds (hash),
+        the processes' leases (sorted set, by expiry), and the rates they found without headers (hash).
+        ``UNIVERSAL`` names the limit shared by all categories."""
+        base = f"{{{self.tag}}}:budget:{category}"
+        return base, f"{base}:held", f"{base}:leases", f"{base}:rates"
 
 
 def fleet_keys(
