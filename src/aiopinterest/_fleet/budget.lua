@@ -43,7 +43,15 @@ for _, rate in ipairs(redis.call('HVALS', rates)) do
   rate = tonumber(rate)
   if fleet_rate == 0 or rate < fleet_rate then fleet_rate = rate end
 end
+-- What one process learned from the server's headers holds for the processes that have not heard yet.
 local spacing = tonumber(ARGV[6])
+local cap = tonumber(ARGV[7])
+if spacing > 0 then
+  redis.call('HSET', state, 'spacing', spacing, 'cap', cap)
+else
+  spacing = tonumber(redis.call('HGET', state, 'spacing') or '0')
+  cap = tonumber(redis.call('HGET', state, 'cap') or '0')
+end
 if fleet_rate > 0 then spacing = math.max(spacing, 1000 / fleet_rate) end
 local uspacing = tonumber(ARGV[9])
 
@@ -60,7 +68,6 @@ local room = want
 if spacing > 0 then room = math.min(room, math.max(1, math.floor(horizon / spacing / live)) - mine) end
 if uspacing > 0 then room = math.min(room, math.max(1, math.floor(horizon / uspacing / live)) - mine) end
 local share_full = room <= 0
-local cap = tonumber(ARGV[7])
 local capped = cap > 0 and others + mine + room > cap
 if cap > 0 then room = math.min(room, cap - others - mine) end
 

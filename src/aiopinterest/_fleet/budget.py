@@ -55,7 +55,7 @@ class RedisBudget:
         *,
         clock: Clock,
         lease_seconds: float = 3.0,
-        horizon_seconds: float = 0.5,
+        horizon_seconds: float = 1.0,
         batch: int = 16,
         retry_seconds: float = 1.0,
     ) -> None:
@@ -232,7 +232,7 @@ class FleetLane:
         alone = fleet.down or now < fleet.share_until
         # Refilled when half spent, to a batch as large as the queue (at most ``batch``): one round trip for
         # several requests while calls queue, one per request when they come one at a time.
-        wanted = min(max(waiting, 1), fleet.batch)
+        wanted = min(max(waiting, 1), fleet.batch) if self._knows_limits() else 1
         if 2 * len(stock) < wanted and now >= self._quiet_until and self.idle() and fleet.may_try(now):
             self.start_trip(wanted - len(stock))
         if fleet.down:
@@ -328,6 +328,10 @@ class FleetLane:
             len(universal_counts),
             *(value for pair in universal_counts for value in pair),
         ]
+
+    def _knows_limits(self) -> bool:
+        """Whether the category's limits are known (else one slot at a time, as the governor's own ramp)."""
+        return bool(self._budget.policies) or self._budget.found_rate is not None
 
     def _spacing_seconds(self) -> float:
         spacing = _constraints(self._budget.policies)[0]
