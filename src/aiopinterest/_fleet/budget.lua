@@ -7,7 +7,8 @@
 --       5 horizon ms (no slot further ahead), 6 spacing ms between the category's slots (0: none),
 --       7 cap on the fleet's permits held at once (0: none), 8 the rate this process found (0: none),
 --       9 spacing ms of the universal limit (0: none), 10 block ms to post (0: none), 11 key expiry ms,
---       12 n, then n pairs (window ms, limit) counted for the category, then m and m pairs for the universal.
+--       12 of ARGV[3], the slots reserved and not yet spent,
+--       13 n, then n pairs (window ms, limit) counted for the category, then m and m pairs for the universal.
 -- Returns: {blocked ms left, live processes, ms until asking again is worth it when nothing was granted (-1:
 --           after this process's own answers),
 --           the fleet's found rate in milli-requests/s (0: none), then each slot as µs from now}.
@@ -64,9 +65,10 @@ end
 
 -- How many more the process may hold: what it asked for, its share of the horizon when slots are spaced (so
 -- that no process books the fleet's whole schedule), and the fleet's cap on permits held at once.
+local stock = tonumber(ARGV[12])
 local room = want
-if spacing > 0 then room = math.min(room, math.max(1, math.floor(horizon / spacing / live)) - mine) end
-if uspacing > 0 then room = math.min(room, math.max(1, math.floor(horizon / uspacing / live)) - mine) end
+if spacing > 0 then room = math.min(room, math.max(1, math.floor(horizon / spacing / live)) - stock) end
+if uspacing > 0 then room = math.min(room, math.max(1, math.floor(horizon / uspacing / live)) - stock) end
 local share_full = room <= 0
 local capped = cap > 0 and others + mine + room > cap
 if cap > 0 then room = math.min(room, cap - others - mine) end
@@ -92,7 +94,7 @@ local function counted(key, at)
   end
   return at + 2 * n + 1
 end
-counted(universal, counted(state, 12))
+counted(universal, counted(state, 13))
 
 local tat = math.max(now, blocked, tonumber(redis.call('HGET', state, 'tat') or '0'))
 local utat = now
@@ -115,7 +117,7 @@ elseif want > 0 then
   if count_retry > 0 then
     reply[3] = math.ceil(count_retry)  -- a long window is full: it thins out as time passes
   elseif share_full then
-    reply[3] = -1  -- the process holds its share: its own answers free it
+    reply[3] = -1  -- the process holds its share of the schedule: spending it frees it
   elseif capped then
     reply[3] = 100  -- others hold the cap: their answers (or their leases lapsing) free it
   else

@@ -139,9 +139,10 @@ class RedisBudget:
         return True
 
     async def _renew_leases(self) -> None:
-        """Every third of a lease, a round trip for each lane that holds permits but made none meanwhile (slow
-        answers): its lease must not lapse while its requests are in flight."""
-        period = self.lease_seconds / 3.0
+        """Every quarter of a lease, a round trip for each lane that holds permits but made none meanwhile (slow
+        answers): its lease must not lapse while its requests are in flight. A lease is thus never older than
+        half its length while the process lives; once it dies, its permits count for at most ``lease_seconds``."""
+        period = self.lease_seconds / 4.0
         while True:
             await self.clock.sleep(period)
             now = self.clock.monotonic()
@@ -204,7 +205,7 @@ class FleetLane:
         self._stock: deque[float] = deque()
         self._in_flight = 0
         self._task: asyncio.Task[None] | None = None
-        # After a reply that granted nothing: no round trip before this (-inf: at once; inf: after an answer).
+        # After a reply that granted nothing: no round trip before this.
         self._quiet_until = -math.inf
         self._block_ms = 0.0
         self.last_trip = -math.inf
@@ -238,7 +239,7 @@ class FleetLane:
         if fleet.down:
             return max(0.0, self._alone_next - now)
         if not stock:
-            if self._quiet_until < math.inf and self._quiet_until > now and self.idle():
+            if self._quiet_until > now and self.idle():
                 return self._quiet_until - now
             return math.inf  # the round trip under way wakes the governor
         due = stock[0]
@@ -258,8 +259,6 @@ class FleetLane:
 
     def done(self) -> None:
         self._in_flight -= 1
-        if self._quiet_until == math.inf:
-            self._quiet_until = -math.inf  # this process's own answer frees its share
 
     def block(self, seconds: float) -> None:
         self._block_ms = max(self._block_ms, seconds * 1000.0)
@@ -296,8 +295,8 @@ class FleetLane:
         self._stock.extend(at + offset / 1_000_000.0 for offset in slots)
         if slots or want == 0:
             self._quiet_until = -math.inf
-        elif retry_ms < 0:
-            self._quiet_until = math.inf if self._in_flight > 0 else now + 0.05
+        elif retry_ms < 0:  # this process's share of the schedule is booked: ask again once it spends a slot
+            self._quiet_until = self._stock[0] if self._stock else now
         else:
             self._quiet_until = now + retry_ms / 1000.0
 
@@ -323,6 +322,7 @@ class FleetLane:
             repr(universal_spacing * 1000.0),
             repr(block_ms),
             idle_ms,
+            len(self._stock),
             len(counts),
             *(value for pair in counts for value in pair),
             len(universal_counts),
