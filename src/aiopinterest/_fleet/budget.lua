@@ -10,8 +10,8 @@
 --       12 of ARGV[3], the slots reserved and not yet spent,
 --       13 n, then n pairs (window ms, limit) counted for the category, then m and m pairs for the universal.
 -- Returns: {blocked ms left, live processes, ms until asking again is worth it when nothing was granted (-1:
---           after this process's own answers),
---           the fleet's found rate in milli-requests/s (0: none), then each slot as µs from now}.
+--           once a slot is spent), the slots this process may book at once (0: no limit known), then each slot
+--           as µs from now}.
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -65,10 +65,14 @@ end
 
 -- How many more the process may hold: what it asked for, its share of the horizon when slots are spaced (so
 -- that no process books the fleet's whole schedule), and the fleet's cap on permits held at once.
-local stock = tonumber(ARGV[12])
+local share = 0
+if spacing > 0 then share = math.max(1, math.floor(horizon / spacing / live)) end
+if uspacing > 0 then
+  local ushare = math.max(1, math.floor(horizon / uspacing / live))
+  if share == 0 or ushare < share then share = ushare end
+end
 local room = want
-if spacing > 0 then room = math.min(room, math.max(1, math.floor(horizon / spacing / live)) - stock) end
-if uspacing > 0 then room = math.min(room, math.max(1, math.floor(horizon / uspacing / live)) - stock) end
+if share > 0 then room = math.min(room, share - tonumber(ARGV[12])) end
 local share_full = room <= 0
 local capped = cap > 0 and others + mine + room > cap
 if cap > 0 then room = math.min(room, cap - others - mine) end
@@ -99,7 +103,7 @@ counted(universal, counted(state, 13))
 local tat = math.max(now, blocked, tonumber(redis.call('HGET', state, 'tat') or '0'))
 local utat = now
 if uspacing > 0 then utat = math.max(now, tonumber(redis.call('HGET', universal, 'tat') or '0')) end
-local reply = {0, live, 0, math.floor(fleet_rate * 1000)}
+local reply = {0, live, 0, share}
 local granted = 0
 while granted < room do
   local slot = math.max(tat, utat)

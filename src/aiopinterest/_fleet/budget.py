@@ -212,6 +212,8 @@ class FleetLane:
         # Processes live at the last round trip, and the next slot while pacing on this process's share alone.
         self._live = 1
         self._alone_next = -math.inf
+        # The largest batch worth asking for (see _learn).
+        self._batch = 1
         #: Slots dropped unused because their time had passed (for benchmarks and tests).
         self.missed = 0
 
@@ -233,7 +235,7 @@ class FleetLane:
         alone = fleet.down or now < fleet.share_until
         # Refilled when half spent, to a batch as large as the queue (at most ``batch``): one round trip for
         # several requests while calls queue, one per request when they come one at a time.
-        wanted = min(max(waiting, 1), fleet.batch) if self._knows_limits() else 1
+        wanted = min(max(waiting, 1), self._batch)
         if 2 * len(stock) < wanted and now >= self._quiet_until and self.idle() and fleet.may_try(now):
             self.start_trip(wanted - len(stock))
         if fleet.down:
@@ -285,7 +287,11 @@ class FleetLane:
         self._wake()
 
     def _learn(self, at: float, reply: list[int], want: int, now: float) -> None:
-        blocked_ms, self._live, retry_ms, _rate, *slots = reply
+        blocked_ms, self._live, retry_ms, share, *slots = reply
+        # A batch no larger than this process's share of the fleet's schedule; one slot at a time while nobody
+        # knows the limits yet (as the governor's own ramp).
+        known = share > 0 or self._knows_limits()
+        self._batch = min(self._fleet.batch, share or self._fleet.batch) if known else 1
         if blocked_ms > 0:
             until = at + blocked_ms / 1000.0
             while self._stock and self._stock[0] < until:
