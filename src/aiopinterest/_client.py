@@ -86,10 +86,11 @@ class Client(GeneratedNamespaces):
             it to get Pinterest's continuous refresh token (60 days, extended by every refresh).
         refresh_token_expires_at: when the given refresh token expires (Unix seconds, as in :class:`OAuthToken`);
             a renewal after that fails at once with :class:`~aiopinterest.errors.CredentialsError`.
-        redis_url: share the OAuth token with every process using this Redis for the same app and user (one
-            renewal for the fleet); default ``PINTEREST_REDIS_URL``. Needs ``aiopinterest[redis]``.
+        redis_url: share the OAuth token (one renewal for the fleet) and the rate-limit budget (per category and
+            universal, 429 blocks included) with every process using this Redis for the same app and user;
+            default ``PINTEREST_REDIS_URL``. Needs ``aiopinterest[redis]``.
         redis_key_prefix: the prefix (and Redis Cluster hash tag) of the keys; processes that share it share the
-            token. Default: derived from a hash of ``app_id`` and the refresh token.
+            token and the budget. Default: derived from a hash of ``app_id`` and the refresh token.
         on_request, on_response: hooks run for every HTTP attempt (see ``client.hooks``).
         session: an ``aiohttp.ClientSession`` to use instead of the client's own; the client does not close it.
         clock: where the client reads time and sleeps (backoff, rate-limit waits); tests inject a fake one.
