@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import math
@@ -19,7 +20,7 @@ import pytest
 from aiohttp import web
 
 from aiopinterest._client import Client
-from tests.transport.conftest import ApiServer
+from tests.transport.conftest import ApiServer, FakeClock
 
 from . import budget_worker
 from .conftest import RedisServer
@@ -67,9 +68,13 @@ class Worker:
             assert await self.process.wait() == 0
 
 
-def fleet_client(redis_url: str, api: ApiServer) -> Client:
+def fleet_client(redis_url: str, api: ApiServer, **options: object) -> Client:
     return Client(
-        "fleet-access", base_url=api.base_url, redis_url=redis_url, redis_key_prefix=budget_worker.PREFIX
+        "fleet-access",
+        base_url=api.base_url,
+        redis_url=redis_url,
+        redis_key_prefix=budget_worker.PREFIX,
+        **options,  # type: ignore[arg-type]
     )
 
 
@@ -226,3 +231,37 @@ async def test_redis_stopped_and_restarted_during_a_run_calls_go_on_and_the_clie
         stats = redis.info("commandstats")
         assert stats["cmdstat_evalsha"]["calls"] >= 1  # reserving from the restarted Redis again
         assert redis.hget(BUDGET_KEY, "tat") is not None
+
+
+async def test_while_redis_is_down_a_process_keeps_to_its_share_of_the_budget_it_last_saw(
+    make_redis: Callable[..., RedisServer], api: ApiServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def item(request: web.Request) -> web.Response:
+        headers = {"X-RateLimit-Limit": "10, 10;w=1", "X-RateLimit-Remaining": "9", "X-RateLimit-Reset": "1"}
+        return web.json_response({}, headers=headers)
+
+    api.route("GET", "/v5/items/{item_id}", item)
+    await api.start()
+    caplog.set_level(logging.WARNING, logger="aiopinterest")
+    redis_server = make_redis()
+    with redis_server.client() as redis:  # three other processes of the fleet, alive for a minute
+        seconds, _ = redis.time()
+        redis.zadd(f"{BUDGET_KEY}:leases", {name: (seconds + 60) * 1000 for name in ("p1", "p2", "p3")})
+    clock = FakeClock()
+    sent: list[float] = []
+
+    async with fleet_client(redis_server.url, api, clock=clock) as client:
+        client.hooks.request.append(lambda event: sent.append(clock.monotonic()))
+        await call(client, "/items/0")  # learns the limit (10 a second) and that four processes share it
+        redis_server.stop()
+        await asyncio.gather(*(call(client, f"/items/{n}") for n in range(4)))
+        assert "pacing on this process's share" in caplog.text
+        make_redis(port=redis_server.port)  # back, and empty: no other process has rejoined yet
+        await asyncio.gather(*(call(client, f"/items/{n}") for n in range(4)))
+        assert "is back: rejoining the fleet's budget" in caplog.text
+
+    # A quarter of the fleet's 10 / 1.03 a second, alone and for a second after Redis came back (while the
+    # others rejoin): never the whole budget, which the empty Redis would grant.
+    share_interval = 4 * 1.03 / 10
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent[1:])]  # after the first call
+    assert len(gaps) == 7 and min(gaps) >= share_interval - 1e-6, gaps
