@@ -265,3 +265,37 @@ async def test_while_redis_is_down_a_process_keeps_to_its_share_of_the_budget_it
     share_interval = 4 * 1.03 / 10
     gaps = [later - earlier for earlier, later in itertools.pairwise(sent[1:])]  # after the first call
     assert len(gaps) == 7 and min(gaps) >= share_interval - 1e-6, gaps
+
+
+async def test_a_rate_found_from_429s_by_one_process_paces_the_others(
+    redis_server: RedisServer, api: ApiServer
+) -> None:
+    refusals = 3
+
+    async def header_less(request: web.Request) -> web.Response:
+        nonlocal refusals
+        if request.match_info["who"] == "finder" and refusals:
+            refusals -= 1
+            return web.json_response({"code": 8, "message": "rate limited"}, status=429)
+        return web.json_response({})
+
+    api.route("GET", "/v5/{who}/items", header_less)
+    await api.start()
+    clock = FakeClock()
+    sent: list[float] = []
+
+    async with (
+        fleet_client(redis_server.url, api) as finder,
+        fleet_client(redis_server.url, api, clock=clock) as other,
+    ):
+        assert await call(finder, "/finder/items") == 200  # after three 429s without a header: a rate found
+        other.hooks.request.append(lambda event: sent.append(clock.monotonic()))
+        for _ in range(4):
+            assert await call(other, "/other/items") == 200
+        with redis_server.client() as redis:
+            found = min(float(rate) for rate in redis.hvals(f"{BUDGET_KEY}:rates"))
+
+    # The other process never saw a 429, yet sends no faster than the rate the fleet found.
+    assert found > 0
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert len(gaps) == 3 and min(gaps) >= 1 / found - 0.002, (gaps, found)
