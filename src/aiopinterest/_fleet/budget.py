@@ -173,7 +173,7 @@ class RedisBudget:
                 if lane.last_trip > -math.inf:
                     lane.give_back_all()
                     try:
-                        await self._script(keys=lane.keys, args=lane.arguments(0, 0.0))
+                        await self._script(keys=lane.keys, args=lane.arguments(0, 0.0, leaving=True))
                     except (TimeoutError, RedisError, OSError):
                         break
         redis, self._redis = self._redis, None
@@ -296,7 +296,8 @@ class FleetLane:
             until = at + blocked_ms / 1000.0
             while self._stock and self._stock[0] < until:
                 self._stock.popleft()
-            if until > self._budget.blocked_until + 0.001:
+            # (A block this process posted itself comes back a round trip later than it began here.)
+            if until > self._budget.blocked_until + 0.05:
                 self._block(until - now, "another process of the fleet was answered 429")
         self._stock.extend(at + offset / 1_000_000.0 for offset in slots)
         if slots or want == 0:
@@ -306,7 +307,8 @@ class FleetLane:
         else:
             self._quiet_until = now + retry_ms / 1000.0
 
-    def arguments(self, want: int, block_ms: float) -> list[Any]:
+    def arguments(self, want: int, block_ms: float, *, leaving: bool = False) -> list[Any]:
+        """The script's arguments; ``leaving``: the lease ends now (the client is closing)."""
         fleet = self._fleet
         spacing, cap, counts = _constraints(self._budget.policies)
         universal_spacing, _, universal_counts = _constraints(
@@ -320,7 +322,7 @@ class FleetLane:
             fleet.process,
             want,
             len(self._stock) + self._in_flight,
-            int(fleet.lease_seconds * 1000),
+            0 if leaving else int(fleet.lease_seconds * 1000),
             int(fleet.horizon_seconds * 1000),
             repr(spacing * 1000.0),
             cap,
