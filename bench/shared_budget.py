@@ -10,7 +10,7 @@ calls divided by 100 a second; efficiency is ideal / achieved. Redis
 round trips are every command the Redis server counted (INFO commandstats) per API response; client CPU is the
 processes' own CPU time during the run per response.
 
-    python bench/shared_budget.py [--calls 600] [--baseline-calls 300] [--processes 1 4 16]
+    python bench/shared_budget.py [--calls 600] [--baseline-calls 600] [--processes 1 4 16]
 """
 
 from __future__ import annotations
@@ -236,6 +236,12 @@ def report(outcomes: list[Outcome]) -> None:
         f"{n} processes >= {e:.2f} of ideal with <= {s:.0%} 429s" for n, (e, s) in GOALS.items()
     )
     print(f"Goals (issue 15), with Redis: {goals}; nothing failed.")
+    print(
+        "Above 1 of ideal: the server counts fixed wall-clock windows and accepts a whole window at once, so a run"
+        " of a few windows\nthat bursts at each window's start beats calls / 100; the shared budget spaces its"
+        " sends (97 a second) instead,\nwhich holds whatever the phase of the server's windows, and its 429s are"
+        " what counts without Redis."
+    )
 
 
 def main() -> None:
@@ -243,9 +249,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--calls", type=int, default=600, help="calls per run with Redis")
-    parser.add_argument(
-        "--baseline-calls", type=int, default=300, help="calls per run without Redis (slower: fewer calls)"
-    )
+    parser.add_argument("--baseline-calls", type=int, default=600, help="calls per run without Redis")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--worker", nargs=3, metavar=("PORT", "CALLS", "REDIS_URL"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
