@@ -260,7 +260,7 @@ async def test_while_redis_is_down_a_process_keeps_to_its_share_of_the_budget_it
         await asyncio.gather(*(call(client, f"/items/{n}") for n in range(4)))
         assert "is back: rejoining the fleet's budget" in caplog.text
 
-    # A quarter of the fleet's 10 / 1.03 a second, alone and for a second after Redis came back (while the
+    # A quarter of the fleet's 10 / 1.03 a second, alone and for two seconds after Redis came back (while the
     # others rejoin): never the whole budget, which the empty Redis would grant.
     share_interval = 4 * 1.03 / 10
     gaps = [later - earlier for earlier, later in itertools.pairwise(sent[1:])]  # after the first call

@@ -9,7 +9,7 @@ round trip serves several requests.
 
 While Redis is unreachable the process goes on alone within its share of the last budget it saw (the budget
 divided by the processes then live), asks Redis again every ``retry_seconds``, and once it is back keeps to
-that share for one more such interval, while the rest of the fleet rejoins.
+that share for one more such interval and a horizon, while the rest of the fleet rejoins.
 """
 
 from __future__ import annotations
