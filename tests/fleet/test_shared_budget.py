@@ -130,6 +130,8 @@ async def test_three_processes_share_one_budget_and_the_server_sees_its_limit(
     assert max(server.arrivals.values()) <= server.limit + 1, server.arrivals
     assert server.refused <= 1
     assert sum(server.arrivals.values()) == 30 + server.refused
+    with redis_server.client() as redis:  # one hash tag: one Redis Cluster slot for the fleet's scripts
+        assert {key.split(b"}")[0] for key in redis.keys("*")} == {b"{" + budget_worker.PREFIX.encode()}
 
 
 async def test_a_429_seen_by_one_process_blocks_the_others(redis_server: RedisServer, api: ApiServer) -> None:
@@ -229,7 +231,8 @@ async def test_redis_stopped_and_restarted_during_a_run_calls_go_on_and_the_clie
     assert server.refused == 0
     with restarted.client() as redis:
         stats = redis.info("commandstats")
-        assert stats["cmdstat_evalsha"]["calls"] >= 1  # reserving from the restarted Redis again
+        assert stats["cmdstat_evalsha"]["calls"] >= 1  # reserving from the restarted Redis again,
+        assert stats["cmdstat_script|load"]["calls"] >= 1  # after loading the script anew (NOSCRIPT)
         assert redis.hget(BUDGET_KEY, "tat") is not None
 
 

@@ -147,7 +147,7 @@ class RedisBudget:
             await self.clock.sleep(period)
             now = self.clock.monotonic()
             for lane in self._lanes:
-                if lane.holding and now - lane.last_trip >= period and lane.idle() and self.may_try(now):
+                if lane.holding(now) and now - lane.last_trip >= period and lane.idle() and self.may_try(now):
                     lane.start_trip(0)
 
     def _reserve_script(self) -> Any:
@@ -217,9 +217,10 @@ class FleetLane:
         #: Slots dropped unused because their time had passed (for benchmarks and tests).
         self.missed = 0
 
-    @property
-    def holding(self) -> bool:
-        return bool(self._stock) or self._in_flight > 0
+    def holding(self, now: float) -> bool:
+        """Whether the process holds permits the fleet must go on counting: requests in flight, or slots still
+        due (an idle process lets its lease lapse, and stops counting among the live)."""
+        return self._in_flight > 0 or bool(self._stock and self._stock[-1] + GRACE >= now)
 
     def idle(self) -> bool:
         return self._task is None or self._task.done()
