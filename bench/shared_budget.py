@@ -8,7 +8,8 @@ without. Every process imports and connects first, and all start together; the c
 any of them sends (the first call's imports are no part of the budget) to the last answer. The ideal time is the
 calls divided by 100 a second; efficiency is ideal / achieved. Redis
 round trips are every command the Redis server counted (INFO commandstats) per API response; client CPU is the
-processes' own CPU time during the run per response.
+processes' own CPU time during the run per response; one process pacing itself at the shared budget's 97 a second
+(``rate_limits``) without Redis separates the cost of spaced sends from the cost of Redis.
 
     python bench/shared_budget.py [--calls 600] [--baseline-calls 600] [--processes 1 4 16]
 """
@@ -41,16 +42,20 @@ GOALS = {4: (0.95, 0.01), 16: (0.90, 0.02)}  # processes: (efficiency at least, 
 # -- one process of the fleet ---------------------------------------------------------------------------------
 
 
-async def work(port: int, calls: int, redis_url: str | None) -> dict[str, float]:
-    """Connect, say READY, wait for GO on standard input, then make ``calls`` calls at once."""
+async def work(port: int, calls: int, budget: str) -> dict[str, float]:
+    """Connect, say READY, wait for GO on standard input, then make ``calls`` calls at once. ``budget``: a Redis
+    URL, ``own``, or ``paced`` (its own budget, paced by a client-side limit at the shared budget's 97 a second)."""
     import aiopinterest
+    from aiopinterest._fleet.budget import MARGIN
 
+    redis_url = budget if budget.startswith("redis") else None
     async with aiopinterest.Client(
         access_token="bench",
         base_url=f"http://127.0.0.1:{port}/v5",
         max_concurrency=64,
         redis_url=redis_url,
         redis_key_prefix="bench" if redis_url else None,
+        rate_limits={"org_read": RATE / (1 + MARGIN)} if budget == "paced" else None,
     ) as client:
         await client._auth.bearer()  # the Redis connection, before the clock starts
 
@@ -144,7 +149,7 @@ def commands_served(port: int) -> int:
 @dataclass
 class Outcome:
     processes: int
-    redis: bool
+    budget: str
     calls: int
     seconds: float
     responses: int
@@ -166,9 +171,10 @@ class Outcome:
         return self.cpu / max(self.responses, 1) * 1e6
 
 
-def measure(processes: int, calls: int, redis_port: int | None) -> Outcome:
-    """``processes`` workers sharing ``calls`` against a fresh server, through Redis on ``redis_port`` if given."""
-    redis_url = f"redis://127.0.0.1:{redis_port}/0" if redis_port else ""
+def measure(processes: int, calls: int, redis_port: int | None, *, paced: bool = False) -> Outcome:
+    """``processes`` workers sharing ``calls`` against a fresh server, through Redis on ``redis_port`` if given
+    (else each with its own budget, ``paced`` or not)."""
+    budget = f"redis://127.0.0.1:{redis_port}/0" if redis_port else "paced" if paced else "own"
     if redis_port:
         import redis
 
@@ -181,7 +187,7 @@ def measure(processes: int, calls: int, redis_port: int | None) -> Outcome:
     with api_server() as port:
         workers = [
             subprocess.Popen(
-                [sys.executable, __file__, "--worker", str(port), str(share), redis_url],
+                [sys.executable, __file__, "--worker", str(port), str(share), budget],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -207,7 +213,7 @@ def measure(processes: int, calls: int, redis_port: int | None) -> Outcome:
     round_trips = commands_served(redis_port) - served_before if redis_port else None
     return Outcome(
         processes=processes,
-        redis=bool(redis_port),
+        budget=budget,
         calls=calls,
         seconds=max(r["finished"] for r in reports) - min(r["started"] for r in reports),
         responses=sum(r["responses"] for r in reports),
@@ -216,6 +222,9 @@ def measure(processes: int, calls: int, redis_port: int | None) -> Outcome:
         cpu=sum(r["cpu"] for r in reports),
         round_trips=round_trips,
     )
+
+
+_LABELS = {"own": "each its own", "paced": "its own, paced at 97/s"}
 
 
 def report(outcomes: list[Outcome]) -> None:
@@ -227,7 +236,7 @@ def report(outcomes: list[Outcome]) -> None:
     for o in outcomes:
         trips = f"{o.round_trips / max(o.responses, 1):.2f}" if o.round_trips is not None else "-"
         print(
-            f"| {o.processes} | {'shared (Redis)' if o.redis else 'each its own'} | {o.calls} | {o.seconds:.2f} "
+            f"| {o.processes} | {_LABELS.get(o.budget, 'shared (Redis)')} | {o.calls} | {o.seconds:.2f} "
             f"| {o.calls / RATE:.2f} | {o.efficiency:.3f} | {o.share_429:.1%} ({o.rate_limited} of "
             f"{o.responses}) | {trips} | {o.cpu_us:.0f} | {o.failed} |"
         )
@@ -251,17 +260,19 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=600, help="calls per run with Redis")
     parser.add_argument("--baseline-calls", type=int, default=600, help="calls per run without Redis")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--worker", nargs=3, metavar=("PORT", "CALLS", "REDIS_URL"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, metavar=("PORT", "CALLS", "BUDGET"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
-        port, calls, redis_url = arguments.worker
-        print(json.dumps(asyncio.run(work(int(port), int(calls), redis_url or None))))
+        port, calls, budget = arguments.worker
+        print(json.dumps(asyncio.run(work(int(port), int(calls), budget))))
         return
     outcomes = []
     with tempfile.TemporaryDirectory() as scratch, redis_server(scratch) as redis_port:
         for processes in arguments.processes:
             outcomes.append(measure(processes, arguments.calls, redis_port))
             outcomes.append(measure(processes, arguments.baseline_calls, None))
+        # The CPU the shared budget's spaced sends cost without Redis: what Redis itself adds is the rest.
+        outcomes.append(measure(1, arguments.calls, None, paced=True))
     report(outcomes)
 
 
