@@ -66,15 +66,13 @@ class RedisBudget:
         self.horizon_seconds = horizon_seconds
         self.batch = batch
         self.retry_seconds = retry_seconds
-        #: Reservation round trips to Redis so far (for benchmarks and tests).
-        self.round_trips = 0
         self.process = secrets.token_hex(8)
         self._lanes: list[FleetLane] = []
         self._redis: Redis | None = None
         self._script: Any = None
         self._heartbeat: asyncio.Task[None] | None = None
-        # While Redis is down: since when, and when to try it again; after it is back, until when to keep to
-        # this process's share.
+        # Whether Redis is down, and when to try it again; after it is back, until when to keep to this
+        # process's share.
         self.down = False
         self.retry_at = -math.inf
         self.share_until = -math.inf
@@ -101,10 +99,9 @@ class RedisBudget:
             self._heartbeat = asyncio.get_running_loop().create_task(self._renew_leases())
         arguments = lane.arguments(want, block_ms)
         sent = self.clock.monotonic()
-        self.round_trips += 1
         try:
             reply = await self._reserve_script()(keys=lane.keys, args=arguments)
-        except Exception as error:
+        except Exception as error:  # whatever it was, the calls go on without Redis: none may stall on it
             self._went_down(error)
             return None
         received = self.clock.monotonic()
@@ -214,8 +211,6 @@ class FleetLane:
         self._alone_next = -math.inf
         # The largest batch worth asking for (see _learn).
         self._batch = 1
-        #: Slots dropped unused because their time had passed (for benchmarks and tests).
-        self.missed = 0
 
     def holding(self, now: float) -> bool:
         """Whether the process holds permits the fleet must go on counting: requests in flight, or slots still
@@ -231,7 +226,6 @@ class FleetLane:
         stock = self._stock
         while stock and stock[0] + GRACE < now:
             stock.popleft()  # missed: the fleet's schedule has moved on without it
-            self.missed += 1
         fleet = self._fleet
         alone = fleet.down or now < fleet.share_until
         # Refilled when half spent, to a batch as large as the queue (at most ``batch``): one round trip for
