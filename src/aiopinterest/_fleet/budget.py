@@ -204,7 +204,8 @@ class FleetLane:
         self._task: asyncio.Task[None] | None = None
         # After a reply that granted nothing: no round trip before this.
         self._quiet_until = -math.inf
-        self._block_ms = 0.0
+        # A block this process has to tell the fleet of: until when (local clock).
+        self._block_until = -math.inf
         self.last_trip = -math.inf
         # Processes live at the last round trip, and the next slot while pacing on this process's share alone.
         self._live = 1
@@ -258,7 +259,7 @@ class FleetLane:
         self._in_flight -= 1
 
     def block(self, seconds: float) -> None:
-        self._block_ms = max(self._block_ms, seconds * 1000.0)
+        self._block_until = max(self._block_until, self._fleet.clock.monotonic() + seconds)
         if self.idle() and not self._fleet.down:
             self.start_trip(0)
 
@@ -268,16 +269,19 @@ class FleetLane:
         self._task = asyncio.get_running_loop().create_task(self._trip(want))
 
     async def _trip(self, want: int) -> None:
-        block_ms, self._block_ms = self._block_ms, 0.0
+        clock = self._fleet.clock
+        block_until, self._block_until = self._block_until, -math.inf
+        block_ms = max(0.0, (block_until - clock.monotonic()) * 1000.0)
         outcome = await self._fleet.reserve(self, want, block_ms)
-        now = self._fleet.clock.monotonic()
+        now = clock.monotonic()
         self.last_trip = now
         if outcome is None:
-            self._block_ms = max(self._block_ms, block_ms)  # told at the next round trip that succeeds
+            # Told at the next round trip that succeeds, for what is left of it then.
+            self._block_until = max(self._block_until, block_until)
         else:
             self._learn(outcome[0], outcome[1], want, now)
         self._task = None
-        if self._block_ms > 0 and not self._fleet.down:
+        if self._block_until > now and not self._fleet.down:
             self.start_trip(0)
         self._wake()
 
