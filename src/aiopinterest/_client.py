@@ -135,11 +135,12 @@ class Client(GeneratedNamespaces):
         clock = clock or SystemClock()
         app_id = app_id or _env("PINTEREST_APP_ID")
         refresh_token = refresh_token or _env("PINTEREST_REFRESH_TOKEN")
+        access_token = access_token or _env("PINTEREST_ACCESS_TOKEN")
         redis_url = redis_url or _env("PINTEREST_REDIS_URL")
-        fleet_keys = _fleet_keys(redis_url, redis_key_prefix, app_id, refresh_token, scopes)
+        fleet_keys = _fleet_keys(redis_url, redis_key_prefix, app_id, refresh_token, scopes, access_token)
         self._shared_budget = _shared_budget(redis_url, fleet_keys, clock)
         self._auth = Authenticator(
-            access_token=access_token or _env("PINTEREST_ACCESS_TOKEN"),
+            access_token=access_token,
             refresh_token=refresh_token,
             app_id=app_id,
             app_secret=app_secret or _env("PINTEREST_APP_SECRET"),
@@ -442,6 +443,7 @@ def _fleet_keys(
     app_id: str | None,
     refresh_token: str | None,
     scopes: Iterable[str] | None,
+    access_token: str | None,
 ) -> FleetKeys | None:
     """The fleet's Redis keys when ``url`` is given; ``_fleet`` is imported only then, so that redis is an
     optional extra."""
@@ -449,7 +451,9 @@ def _fleet_keys(
         return None
     from ._fleet import fleet_keys
 
-    return fleet_keys(prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes)
+    return fleet_keys(
+        prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes, access_token=access_token
+    )
 
 
 def _token_store(url: str | None, keys: FleetKeys | None, clock: Clock) -> TokenStore | None:

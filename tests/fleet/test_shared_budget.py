@@ -302,3 +302,24 @@ async def test_a_rate_found_from_429s_by_one_process_paces_the_others(
     assert found > 0
     gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
     assert len(gaps) == 3 and min(gaps) >= 1 / found - 0.002, (gaps, found)
+
+
+async def test_clients_of_different_static_tokens_do_not_share_a_budget(
+    redis_server: RedisServer, api: ApiServer
+) -> None:
+    api.route("GET", "/v5/items", lambda request: _empty())
+    await api.start()
+
+    for token in ("user-a-token", "user-b-token", "user-a-token"):
+        async with Client(token, base_url=api.base_url, redis_url=redis_server.url) as client:
+            await call(client, "/items")
+
+    with redis_server.client() as redis:
+        keys = [key.decode() for key in redis.keys("*:budget:org_read")]
+    # Without an app or a refresh token the access token is the only identity: a hash of it names the keys.
+    assert len(keys) == 2
+    assert not any("user-" in key for key in keys)
+
+
+async def _empty() -> web.Response:
+    return web.json_response({})
