@@ -67,10 +67,10 @@ demo: setup-demo
 	$(PY) examples/ingest.py
 	$(PY) examples/export_demo.py
 
-bench: setup
+bench: setup redis-server
 	$(PY) -m bench
 
-bench-quick: setup
+bench-quick: setup redis-server
 	$(PY) -m bench --quick
 
 clean:

@@ -71,6 +71,11 @@ FULL = Scale(
             ("--size-mib", "1024", "--rounds", "3"),
         ),
         ("aiopinterest export: board pins to JSONL and Parquet (issue 16)", "export.py", ()),
+        (
+            "A fleet: 1, 4 and 16 processes sharing one 100/s budget through Redis, and each its own (issue 15)",
+            "shared_budget.py",
+            ("--calls", "600", "--baseline-calls", "600"),
+        ),
     ),
     report=ROOT / "BENCHMARKS.md",
     chart=ROOT / "docs" / "bench-throughput.png",
@@ -112,6 +117,11 @@ QUICK = Scale(
             "aiopinterest export: board pins to JSONL and Parquet (issue 16)",
             "export.py",
             ("--items", "20000", "--small", "5000"),
+        ),
+        (
+            "A fleet: 1, 4 and 16 processes sharing one 100/s budget through Redis, and each its own (issue 15)",
+            "shared_budget.py",
+            ("--calls", "300", "--baseline-calls", "160", "--processes", "1", "4"),
         ),
     ),
     report=WORK / "BENCHMARKS-quick.md",

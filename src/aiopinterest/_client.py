@@ -42,6 +42,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from ._fleet import FleetKeys, RedisBudget
     from .media import MediaNamespace
 
 T = TypeVar("T")
@@ -90,10 +91,11 @@ class Client(GeneratedNamespaces):
             it to get Pinterest's continuous refresh token (60 days, extended by every refresh).
         refresh_token_expires_at: when the given refresh token expires (Unix seconds, as in :class:`OAuthToken`);
             a renewal after that fails at once with :class:`~aiopinterest.errors.CredentialsError`.
-        redis_url: share the OAuth token with every process using this Redis for the same app and user (one
-            renewal for the fleet); default ``PINTEREST_REDIS_URL``. Needs ``aiopinterest[redis]``.
+        redis_url: share the OAuth token (one renewal for the fleet) and the rate-limit budget (per category and
+            universal, 429 blocks included) with every process using this Redis for the same app and user;
+            default ``PINTEREST_REDIS_URL``. Needs ``aiopinterest[redis]``.
         redis_key_prefix: the prefix (and Redis Cluster hash tag) of the keys; processes that share it share the
-            token. Default: derived from a hash of ``app_id`` and the refresh token.
+            token and the budget. Default: derived from a hash of ``app_id`` and the refresh token.
         on_request, on_response: hooks run for every HTTP attempt (see ``client.hooks``).
         session: an ``aiohttp.ClientSession`` to use instead of the client's own; the client does not close it.
         clock: where the client reads time and sleeps (backoff, rate-limit waits); tests inject a fake one.
@@ -138,9 +140,12 @@ class Client(GeneratedNamespaces):
         clock = clock or SystemClock()
         app_id = app_id or _env("PINTEREST_APP_ID")
         refresh_token = refresh_token or _env("PINTEREST_REFRESH_TOKEN")
+        access_token = access_token or _env("PINTEREST_ACCESS_TOKEN")
         redis_url = redis_url or _env("PINTEREST_REDIS_URL")
+        fleet_keys = _fleet_keys(redis_url, redis_key_prefix, app_id, refresh_token, scopes, access_token)
+        self._shared_budget = _shared_budget(redis_url, fleet_keys, clock)
         self._auth = Authenticator(
-            access_token=access_token or _env("PINTEREST_ACCESS_TOKEN"),
+            access_token=access_token,
             refresh_token=refresh_token,
             app_id=app_id,
             app_secret=app_secret or _env("PINTEREST_APP_SECRET"),
@@ -149,7 +154,7 @@ class Client(GeneratedNamespaces):
             clock=clock,
             continuous_refresh=continuous_refresh,
             refresh_token_expires_at=refresh_token_expires_at,
-            store=_token_store(redis_url, redis_key_prefix, app_id, refresh_token, scopes, clock),
+            store=_token_store(redis_url, fleet_keys, clock),
         )
         self._transport = Transport(
             base_url=api_root,
@@ -164,6 +169,7 @@ class Client(GeneratedNamespaces):
                 priors=rate_limit_priors,
                 # Uploads to S3 and report downloads: not Pinterest's budget, and nothing to learn there.
                 unlearned=frozenset({EXTERNAL_CATEGORY}),
+                shared=self._shared_budget,
             ),
             clock=clock,
             proxy=proxy,
@@ -195,6 +201,8 @@ class Client(GeneratedNamespaces):
     async def close(self) -> None:
         """Close the client's HTTP session (a session passed in is left open). Safe to call twice."""
         await self._transport.close()
+        if self._shared_budget is not None:
+            await self._shared_budget.aclose()
         await self._auth.close()
 
     @property
@@ -440,21 +448,41 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
-def _token_store(
+def _fleet_keys(
     url: str | None,
     prefix: str | None,
     app_id: str | None,
     refresh_token: str | None,
     scopes: Iterable[str] | None,
-    clock: Clock,
-) -> TokenStore | None:
-    """The Redis token store for ``url``; imported only when asked for, so that redis is an optional extra."""
+    access_token: str | None,
+) -> FleetKeys | None:
+    """The fleet's Redis keys when ``url`` is given; ``_fleet`` is imported only then, so that redis is an
+    optional extra."""
     if url is None:
         return None
-    from ._fleet import RedisTokenStore, fleet_keys
+    from ._fleet import fleet_keys
 
-    keys = fleet_keys(prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes)
+    return fleet_keys(
+        prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes, access_token=access_token
+    )
+
+
+def _token_store(url: str | None, keys: FleetKeys | None, clock: Clock) -> TokenStore | None:
+    """The Redis token store for ``url``."""
+    if url is None or keys is None:
+        return None
+    from ._fleet import RedisTokenStore
+
     return RedisTokenStore(url, keys, clock=clock)
+
+
+def _shared_budget(url: str | None, keys: FleetKeys | None, clock: Clock) -> RedisBudget | None:
+    """The governor's budget shared through Redis at ``url``."""
+    if url is None or keys is None:
+        return None
+    from ._fleet import RedisBudget
+
+    return RedisBudget(url, keys, clock=clock)
 
 
 def _extra_headers(headers: Mapping[str, str]) -> Mapping[str, str]:

@@ -24,8 +24,9 @@ def redacted(url: str) -> str:
     return str(parsed.with_password("***")) if parsed.password else str(parsed)
 
 
-def open_redis(url: str) -> Redis:
-    """A client for ``url`` (``redis://``, ``rediss://`` for TLS, ``unix://``); hiredis parses when installed."""
+def open_redis(url: str, *, timeout: float = SOCKET_TIMEOUT) -> Redis:
+    """A client for ``url`` (``redis://``, ``rediss://`` for TLS, ``unix://``); hiredis parses when installed.
+    A command that gets no answer within ``timeout`` seconds fails."""
     try:
         from redis.asyncio import Redis
     except ImportError:
@@ -33,6 +34,6 @@ def open_redis(url: str) -> Redis:
             "redis_url needs redis-py: install the extra with pip install 'aiopinterest[redis]'"
         ) from None
     try:
-        return Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT)
+        return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     except ValueError as error:
         raise ConfigurationError(f"redis_url {redacted(url)} is not a Redis URL: {error}") from None

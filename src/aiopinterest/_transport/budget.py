@@ -274,6 +274,16 @@ class Budget:
             left = min(left, window.policy.limit - window.answered(now) - self.in_flight)
         return None if left == math.inf else max(0.0, left)
 
+    @property
+    def policies(self) -> tuple[Policy, ...]:
+        """Every windowed policy enforced: the server's, the client's and priors."""
+        return tuple(self._windows)
+
+    @property
+    def found_rate(self) -> float | None:
+        """The rate found from 429s alone, while the server says nothing else."""
+        return self._finder.rate if self._finder is not None else None
+
     def limit(self) -> Policy | None:
         """The policy that binds: as the server names it, else the strictest of ours."""
         if self.binding is not None:

@@ -25,6 +25,7 @@ from .categories import ByCategory
 from .clock import Clock
 from .headers import Policy
 from .metrics import CategoryMetrics
+from .shared import SharedBudget, SharedLane
 
 logger = logging.getLogger("aiopinterest")
 
@@ -63,7 +64,17 @@ class Permit:
 class _Lane:
     """One category: its budget, the calls waiting for it, and the timer that wakes them."""
 
-    __slots__ = ("budget", "epoch", "held_since", "held_total", "reason", "timer", "timer_due", "waiters")
+    __slots__ = (
+        "budget",
+        "epoch",
+        "held_since",
+        "held_total",
+        "reason",
+        "shared",
+        "timer",
+        "timer_due",
+        "waiters",
+    )
 
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
@@ -77,6 +88,8 @@ class _Lane:
         self.held_since: float | None = None
         self.held_total = 0.0
         self.reason = ""
+        # The fleet's share of the category, when the budget is shared through Redis.
+        self.shared: SharedLane | None = None
 
 
 class Governor:
@@ -90,6 +103,7 @@ class Governor:
         per_second: Mapping[str, float] | None = None,
         priors: Priors | None = None,
         unlearned: frozenset[str] = frozenset(),
+        shared: SharedBudget | None = None,
     ) -> None:
         for category, rate in (per_second or {}).items():
             if not rate > 0:
@@ -110,6 +124,7 @@ class Governor:
             Budget(max_in_flight=max_in_flight, policies=(universal,), learn=False) if universal else None
         )
         self._unlearned = unlearned
+        self._shared = shared
         self._lanes = ByCategory(self._new_lane)
         #: A call's place in every queue it joins, kept across its retries (a C callable: taken on every call).
         self.arrival: Callable[[], int] = itertools.count().__next__
@@ -118,7 +133,7 @@ class Governor:
     def _new_lane(self, category: str) -> _Lane:
         prior = self._category_priors.get(category)
         rate = self._per_second.get(category)
-        return _Lane(
+        lane = _Lane(
             Budget(
                 max_in_flight=self._max_in_flight,
                 policies=(prior,) if prior else (),
@@ -126,6 +141,15 @@ class Governor:
                 learn=category not in self._unlearned,
             )
         )
+        if self._shared is not None and category not in self._unlearned:
+            lane.shared = self._shared.lane(
+                category,
+                lane.budget,
+                self._universal,
+                wake=lambda: self._serve(category, lane),
+                block=lambda seconds, why: self.block(category, seconds, why, tell_fleet=False),
+            )
+        return lane
 
     # -- admission --------------------------------------------------------------------------------------------
 
@@ -135,12 +159,13 @@ class Governor:
         if lane.waiters:
             return None
         now = self._clock.monotonic()
-        budget, universal = lane.budget, self._universal
-        if budget.wait(now) > 0 or (universal is not None and universal.wait(now) > 0):
+        if self._universal is None and lane.shared is None:  # one budget to ask: two calls
+            budget = lane.budget
+            return Permit(category, lane.epoch, budget.on_send(now)) if budget.wait(now) <= 0 else None
+        if self._delay(lane, now) > 0:
             return None
-        permit = Permit(category, lane.epoch, budget.on_send(now))
-        if universal is not None:
-            permit.universal_seq = universal.on_send(now)
+        permit = self._take(category, lane, now)
+        self._on_wire(lane, permit)
         return permit
 
     async def admit(self, category: str, order: int) -> Permit:
@@ -181,6 +206,8 @@ class Governor:
         """Give back a permit whose request was never sent (not yet on the wire)."""
         lane = self._lanes[permit.category]
         lane.budget.on_withdrawn()
+        if lane.shared is not None:
+            lane.shared.done()
         if self._universal is not None:
             self._universal.on_withdrawn()
         self._serve_all(permit.category, lane)
@@ -193,6 +220,8 @@ class Governor:
         clock = self._clock
         now = clock.monotonic()
         budget = lane.budget
+        if lane.shared is not None:
+            lane.shared.done()
         if budget.on_answer(permit.seq, now, clock.time(), status, headers):
             logger.info(
                 "rate limit: %s answered 429 without rate-limit headers; pacing at %.1f requests/s",
@@ -204,9 +233,12 @@ class Governor:
         if lane.waiters or self._universal is not None:
             self._serve_all(permit.category, lane)
 
-    def block(self, category: str, seconds: float, why: str) -> None:
-        """Hold every request of the category not yet on the wire for ``seconds`` (after a 429)."""
+    def block(self, category: str, seconds: float, why: str, *, tell_fleet: bool = True) -> None:
+        """Hold every request of the category not yet on the wire for ``seconds`` (after a 429); and the
+        fleet's, when the budget is shared (``tell_fleet`` False: the block came from the fleet)."""
         lane = self._lanes[category]
+        if tell_fleet and lane.shared is not None:
+            lane.shared.block(seconds)
         now = self._clock.monotonic()
         if now + seconds > lane.budget.blocked_until:
             logger.info("rate limit: %s blocked for %.3g s (%s)", category, seconds, why)
@@ -247,12 +279,17 @@ class Governor:
         universal = self._universal
         if universal is not None:
             delay = max(delay, universal.wait(now))
+        if delay <= 0 and lane.shared is not None:
+            # Only for a send this process would make now: the fleet's permits are not reserved to lie idle.
+            delay = lane.shared.wait(now, len(lane.waiters))
         return delay
 
     def _take(self, category: str, lane: _Lane, now: float) -> Permit:
         lane.budget.on_admit(now)
         if self._universal is not None:
             self._universal.on_admit(now)
+        if lane.shared is not None:
+            lane.shared.take(now)
         return Permit(category, lane.epoch)
 
     def _serve_all(self, category: str, lane: _Lane) -> None:

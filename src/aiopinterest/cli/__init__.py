@@ -103,7 +103,7 @@ def _export_parser(export: argparse.ArgumentParser) -> None:
     )
     export.add_argument(
         "--redis-url",
-        help="share the OAuth token with other workers through Redis (also PINTEREST_REDIS_URL)",
+        help="share the OAuth token and the rate budget with other workers through Redis (also PINTEREST_REDIS_URL)",
     )
     export.add_argument(
         "--shard", default="1/1", metavar="K/N", help="export the K-th of N shares of the parents"
