@@ -42,7 +42,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._fleet import FleetKeys, RedisBudget
+    from ._fleet import RedisBudget
     from .media import MediaNamespace
 
 T = TypeVar("T")
@@ -50,6 +50,8 @@ T = TypeVar("T")
 PRODUCTION_URL: Final = "https://api.pinterest.com/v5"
 SANDBOX_URL: Final = "https://api-sandbox.pinterest.com/v5"
 DEFAULT_TIMEOUT: Final = Timeout()
+# Uploads to S3 and report downloads: not Pinterest's budget, and nothing for the governor to learn there.
+_NOT_PINTERESTS_BUDGET: Final = frozenset({EXTERNAL_CATEGORY})
 # msgspec ends a validation message with the JSON path of the bad value: "... - at `$.media.images[0]`".
 _ERROR_PATH = re.compile(r" - at `(\$[^`]*)`$")
 
@@ -129,21 +131,15 @@ class Client(GeneratedNamespaces):
         clock: Clock | None = None,
     ) -> None:
         self.sandbox = sandbox
-        default_url = SANDBOX_URL if sandbox else _env("PINTEREST_BASE_URL") or PRODUCTION_URL
-        self.base_url = (base_url or default_url).rstrip("/")
-        api_root = URL(self.base_url)
-        # Operation URLs are assembled from these parts (URL.build): parsing a whole URL string per request costs
-        # several times more.
-        self._api_scheme = api_root.scheme
-        self._api_authority = api_root.raw_authority
-        self._api_path = api_root.raw_path.rstrip("/")
+        api_root = self._use_base_url(base_url, sandbox)
         clock = clock or SystemClock()
         app_id = app_id or _env("PINTEREST_APP_ID")
         refresh_token = refresh_token or _env("PINTEREST_REFRESH_TOKEN")
         access_token = access_token or _env("PINTEREST_ACCESS_TOKEN")
         redis_url = redis_url or _env("PINTEREST_REDIS_URL")
-        fleet_keys = _fleet_keys(redis_url, redis_key_prefix, app_id, refresh_token, scopes, access_token)
-        self._shared_budget = _shared_budget(redis_url, fleet_keys, clock)
+        token_store, self._shared_budget = _fleet(
+            redis_url, redis_key_prefix, clock, (app_id, refresh_token, access_token, scopes)
+        )
         self._auth = Authenticator(
             access_token=access_token,
             refresh_token=refresh_token,
@@ -154,7 +150,7 @@ class Client(GeneratedNamespaces):
             clock=clock,
             continuous_refresh=continuous_refresh,
             refresh_token_expires_at=refresh_token_expires_at,
-            store=_token_store(redis_url, fleet_keys, clock),
+            store=token_store,
         )
         self._transport = Transport(
             base_url=api_root,
@@ -167,8 +163,7 @@ class Client(GeneratedNamespaces):
                 max_in_flight=max_concurrency,
                 per_second=rate_limits,
                 priors=rate_limit_priors,
-                # Uploads to S3 and report downloads: not Pinterest's budget, and nothing to learn there.
-                unlearned=frozenset({EXTERNAL_CATEGORY}),
+                unlearned=_NOT_PINTERESTS_BUDGET,
                 shared=self._shared_budget,
             ),
             clock=clock,
@@ -183,6 +178,17 @@ class Client(GeneratedNamespaces):
             self.hooks.request.append(on_request)
         if on_response is not None:
             self.hooks.response.append(on_response)
+
+    def _use_base_url(self, base_url: str | None, sandbox: bool) -> URL:
+        default_url = SANDBOX_URL if sandbox else _env("PINTEREST_BASE_URL") or PRODUCTION_URL
+        self.base_url = (base_url or default_url).rstrip("/")
+        api_root = URL(self.base_url)
+        # Operation URLs are assembled from these parts (URL.build): parsing a whole URL string per request costs
+        # several times more.
+        self._api_scheme = api_root.scheme
+        self._api_authority = api_root.raw_authority
+        self._api_path = api_root.raw_path.rstrip("/")
+        return api_root
 
     def __repr__(self) -> str:
         return (
@@ -448,41 +454,24 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
-def _fleet_keys(
-    url: str | None,
-    prefix: str | None,
-    app_id: str | None,
-    refresh_token: str | None,
-    scopes: Iterable[str] | None,
-    access_token: str | None,
-) -> FleetKeys | None:
-    """The fleet's Redis keys when ``url`` is given; ``_fleet`` is imported only then, so that redis is an
-    optional extra."""
-    if url is None:
-        return None
-    from ._fleet import fleet_keys
+# Whose credentials: app id, refresh token, access token, scopes (what the fleet's keys are derived from).
+_Identity = tuple[str | None, str | None, str | None, Iterable[str] | None]
 
-    return fleet_keys(
+
+def _fleet(
+    url: str | None, prefix: str | None, clock: Clock, identity: _Identity
+) -> tuple[TokenStore | None, RedisBudget | None]:
+    """What the client shares with its fleet through the Redis at ``url``: the token store and the governor's
+    budget (neither without a URL). ``_fleet`` is imported only then, so that redis is an optional extra."""
+    if url is None:
+        return None, None
+    from ._fleet import RedisBudget, RedisTokenStore, fleet_keys
+
+    app_id, refresh_token, access_token, scopes = identity
+    keys = fleet_keys(
         prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes, access_token=access_token
     )
-
-
-def _token_store(url: str | None, keys: FleetKeys | None, clock: Clock) -> TokenStore | None:
-    """The Redis token store for ``url``."""
-    if url is None or keys is None:
-        return None
-    from ._fleet import RedisTokenStore
-
-    return RedisTokenStore(url, keys, clock=clock)
-
-
-def _shared_budget(url: str | None, keys: FleetKeys | None, clock: Clock) -> RedisBudget | None:
-    """The governor's budget shared through Redis at ``url``."""
-    if url is None or keys is None:
-        return None
-    from ._fleet import RedisBudget
-
-    return RedisBudget(url, keys, clock=clock)
+    return RedisTokenStore(url, keys, clock=clock), RedisBudget(url, keys, clock=clock)
 
 
 def _extra_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
