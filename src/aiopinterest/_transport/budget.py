@@ -238,7 +238,8 @@ class Budget:
             return math.inf
         delay = 0.0
         if self.cap_until <= now:
-            self._close_count(now)
+            if self.cap_until > -math.inf:  # a count the server gave, now out of date
+                self._close_count(now)
         elif self.cap_base - self.sent - self.pending <= 0:
             if not (in_flight == 0 and self._binding_window_has_room(now)):
                 delay = self.cap_until - now

@@ -169,9 +169,7 @@ class Transport:
         concurrency slot, its body unread (see :meth:`stream`).
         """
         # Not a coroutine function itself: the attempts' coroutine is the call's, without a frame around it.
-        if not (
-            self.hooks.call_start or self.hooks.call_end
-        ):  # calls without call hooks pay only for this test
+        if not (self.hooks.call_start or self.hooks.call_end):  # without call hooks, only this test
             return self._attempts(request, timeout, retry, capture, raise_for_status, stream)
         event = CallEvent(
             method=request.method,
@@ -249,9 +247,12 @@ class Transport:
         self, request: OutgoingRequest, timeout: float | Timeout | None, retry: RetryPolicy | None
     ) -> _Call:
         # Scheme and raw authority, both cached by yarl: user info, another port or a look-alike host all differ.
+        # (An operation's URL is made by the client from the API root itself.)
         url = request.url
-        if request.authenticated and (
-            url.raw_authority != self._api_authority or url.scheme != self._api_scheme
+        if (
+            request.authenticated
+            and request.operation_id is None
+            and (url.raw_authority != self._api_authority or url.scheme != self._api_scheme)
         ):
             raise ValueError(
                 f"refusing to send the access token to {request.url.origin()}, not the API origin"
@@ -345,37 +346,42 @@ class Transport:
     async def _attempt(
         self, call: _Call, token: str | None, permit: Permit, stream: bool
     ) -> Response | StreamedResponse | TransportError:
-        """One HTTP exchange, holding a slot: headers, the request hook, the exchange, then the answer handed
-        to the governor and recorded. A transport failure is returned, not raised.
+        """One HTTP exchange, holding a slot: the request hook, the exchange within the attempt timeout (one timer
+        for all attempts: see deadlines.py), then the answer handed to the governor and recorded. A transport
+        failure is returned, not raised.
 
         With ``stream``, a successful response comes back as a :class:`StreamedResponse`, which records the
         exchange (metrics, log line, response hook) when it is closed, once its body has been read.
         """
         request = call.request
-        counters = call.counters
-        counters.requests += 1
-        if call.attempt > 1:
-            counters.retries += 1
-        if isinstance(request.body, bytes):
-            counters.bytes_sent += len(request.body)
+        self._count_attempt(call)
         event = await self._emit_request(call) if self.hooks.request or self.hooks.response else None
         # The duration is for hooks and the DEBUG line only: two clock reads spared on every other request.
         timed = stream or event is not None or logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if timed else 0.0
+        limit = call.deadline.attempt_limit()
+        # A streamed body is read after we return: aiohttp's own timer covers that attempt.
+        timer = None if stream or limit is None else self._deadlines.start(limit, call.task)
         try:
-            response = await self._exchange(call, self._headers(request, token, event), stream)
-        except TransportError as error:
-            self._slots.release()
-            self._governor.settle(permit, None, NO_HEADERS)
-            counters.transport_errors += 1
+            response = await exchange(
+                call.session,
+                request.method,
+                request.url,
+                headers=self._headers(request, token, event),
+                body=request.body,
+                timeouts=call.deadline.timeouts.for_aiohttp(limit if stream else None),
+                proxies=self._proxies,
+                # Only a user's session can carry credentials of its own, to be kept to the API origin.
+                api_origin=None if self._owns_session else self._api_origin,
+                stream=stream,
+            )
+        except BaseException as error:
+            failure = self._exchange_failed(call, permit, timer, limit, error)
             if timed:
-                await self._record(call, event, time.perf_counter() - started, error=error)
-            return error
-        except BaseException:
-            self._slots.release()
-            # Cancelled mid-exchange: the server may have counted it.
-            self._governor.settle(permit, None, NO_HEADERS)
-            raise
+                await self._record(call, event, time.perf_counter() - started, error=failure)
+            return failure
+        if timer is not None:
+            self._deadlines.stop(timer)
         self._governor.settle(permit, response.status, response.headers)
         if isinstance(response, aiohttp.ClientResponse):
             # Its body is still to be read: the slot is released when the caller closes it.
@@ -390,8 +396,42 @@ class Transport:
             elapsed = time.perf_counter() - started if timed else None
             await self._record(call, event, elapsed, response=response)
         else:  # all there is to record: no status counter, no DEBUG line
-            counters.bytes_received += len(response.content)
+            call.counters.bytes_received += len(response.content)
         return response
+
+    def _count_attempt(self, call: _Call) -> None:
+        counters = call.counters
+        counters.requests += 1
+        if call.attempt > 1:
+            counters.retries += 1
+        if isinstance(call.request.body, bytes):
+            counters.bytes_sent += len(call.request.body)
+
+    def _exchange_failed(
+        self,
+        call: _Call,
+        permit: Permit,
+        timer: asyncio.Task[Any] | None,
+        limit: float | None,
+        error: BaseException,
+    ) -> TransportError:
+        """After an exchange raised: its timer stopped, its slot freed, and the governor told that no answer came
+        (the server may have counted the request all the same). Returns the failure to report, an attempt cut
+        off by its timer as :class:`RequestTimeoutError`; anything else (a cancellation, the body's own error) is
+        raised again."""
+        cut_off = timer is not None and self._deadlines.stop(timer)
+        self._slots.release()
+        self._governor.settle(permit, None, NO_HEADERS)
+        if cut_off and isinstance(error, (TransportError, asyncio.CancelledError)):
+            request = call.request
+            error = RequestTimeoutError(
+                f"{request.method} {redact_url(request.url)}: no complete response within the attempt "
+                f"timeout of {limit:g} s"
+            )
+        if not isinstance(error, TransportError):
+            raise error
+        call.counters.transport_errors += 1
+        return error
 
     async def _emit_request(self, call: _Call) -> RequestEvent:
         request = call.request
@@ -427,42 +467,6 @@ class Transport:
         elif request.authorization is not None:
             headers["Authorization"] = request.authorization
         return headers
-
-    async def _exchange(
-        self, call: _Call, headers: dict[str, str], stream: bool
-    ) -> Response | aiohttp.ClientResponse:
-        """Send and read the response within the attempt timeout (one shared timer: see deadlines.py)."""
-        request = call.request
-        limit = call.deadline.attempt_limit()
-        # A streamed body is read after we return: aiohttp's own timer covers that attempt.
-        deadline_task = None if stream or limit is None else self._deadlines.start(limit, call.task)
-        try:
-            response = await exchange(
-                call.session,
-                request.method,
-                request.url,
-                headers=headers,
-                body=request.body,
-                timeouts=call.deadline.timeouts.for_aiohttp(limit if stream else None),
-                proxies=self._proxies,
-                # Only a user's session can carry credentials of its own, to be kept to the API origin.
-                api_origin=None if self._owns_session else self._api_origin,
-                stream=stream,
-            )
-        except (TransportError, asyncio.CancelledError):
-            if deadline_task is not None and self._deadlines.stop(deadline_task):
-                raise RequestTimeoutError(
-                    f"{request.method} {redact_url(request.url)}: no complete response within the attempt "
-                    f"timeout of {limit:g} s"
-                ) from None
-            raise
-        except BaseException:
-            if deadline_task is not None:
-                self._deadlines.stop(deadline_task)
-            raise
-        if deadline_task is not None:
-            self._deadlines.stop(deadline_task)
-        return response
 
     async def _record(
         self,
