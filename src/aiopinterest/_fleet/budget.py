@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any, Final
 from .._transport.budget import Budget
 from .._transport.clock import Clock
 from .._transport.headers import Policy
-from .connection import open_redis, redacted
+from .connection import RedisPerLoop, redacted
 from .keys import UNIVERSAL, FleetKeys
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    pass
 
 logger = logging.getLogger("aiopinterest")
 
@@ -68,7 +68,7 @@ class RedisBudget:
         self.retry_seconds = retry_seconds
         self.process = secrets.token_hex(8)
         self._lanes: list[FleetLane] = []
-        self._redis: Redis | None = None
+        self._redis = RedisPerLoop(url, timeout=_TIMEOUT)
         self._script: Any = None
         self._heartbeat: asyncio.Task[None] | None = None
         # Whether Redis is down, and when to try it again; after it is back, until when to keep to this
@@ -148,12 +148,11 @@ class RedisBudget:
                     lane.start_trip(0)
 
     def _reserve_script(self) -> Any:
-        if self._script is None:
-            if self._redis is None:
-                self._redis = open_redis(self.url, timeout=_TIMEOUT)
+        client = self._redis.get()
+        if self._script is None or self._script.registered_client is not client:  # first use, or a new loop's
             source = Path(__file__).with_name("budget.lua").read_text(encoding="utf-8")
             # redis-py sends EVALSHA, and loads the script on the first NOSCRIPT (a restarted Redis included).
-            self._script = self._redis.register_script(source)
+            self._script = client.register_script(source)
         return self._script
 
     async def aclose(self) -> None:
@@ -170,12 +169,11 @@ class RedisBudget:
                 if lane.last_trip > -math.inf:
                     lane.give_back_all()
                     try:
-                        await self._script(keys=lane.keys, args=lane.arguments(0, 0.0, leaving=True))
+                        script = self._reserve_script()  # on this loop's client, whichever loop that is
+                        await script(keys=lane.keys, args=lane.arguments(0, 0.0, leaving=True))
                     except (TimeoutError, RedisError, OSError):
                         break
-        redis, self._redis = self._redis, None
-        if redis is not None:
-            await redis.aclose()
+        await self._redis.aclose()
 
 
 class FleetLane:

@@ -1,11 +1,13 @@
-"""Opening redis-py's asyncio client lazily, and naming a Redis URL without its password."""
+"""Opening redis-py's asyncio client lazily, one per event loop, and naming a Redis URL without its password."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from yarl import URL
 
+from .._dead_loops import close_transport_without_loop
 from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -37,3 +39,47 @@ def open_redis(url: str, *, timeout: float = SOCKET_TIMEOUT) -> Redis:
         return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     except ValueError as error:
         raise ConfigurationError(f"redis_url {redacted(url)} is not a Redis URL: {error}") from None
+
+
+class RedisPerLoop:
+    """redis-py's client for ``url`` on the running event loop, opened on first use there.
+
+    Its connections belong to the loop they were made on: a client used in successive ``asyncio.run()`` calls
+    gets one per loop, and the previous loop's is let go of (closed on that loop if it still runs, its sockets
+    closed directly if it has ended)."""
+
+    def __init__(self, url: str, *, timeout: float = SOCKET_TIMEOUT) -> None:
+        self.url = url
+        self._timeout = timeout
+        self._redis: Redis | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def get(self) -> Redis:
+        loop = asyncio.get_running_loop()
+        if self._redis is None or self._loop is not loop:
+            self._let_go()
+            self._redis, self._loop = open_redis(self.url, timeout=self._timeout), loop
+        return self._redis
+
+    async def aclose(self) -> None:
+        if self._redis is not None and self._loop is asyncio.get_running_loop():
+            redis, self._redis, self._loop = self._redis, None, None
+            await redis.aclose()
+        else:
+            self._let_go()
+
+    def _let_go(self) -> None:
+        redis, loop = self._redis, self._loop
+        self._redis = self._loop = None
+        if redis is None or loop is None:
+            return
+        if not loop.is_closed():
+            asyncio.run_coroutine_threadsafe(redis.aclose(), loop)
+            return
+        pool = redis.connection_pool
+        # Private: redis-py offers no way to drop a pool without its loop.
+        for connection in [*pool._get_free_connections(), *pool._get_in_use_connections()]:
+            writer = connection._writer
+            if writer is not None:
+                close_transport_without_loop(writer.transport)
+            connection._writer = connection._reader = None

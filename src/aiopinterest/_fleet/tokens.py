@@ -19,7 +19,7 @@ import msgspec
 from .._transport.auth import OAuthToken, Obtain, SharedToken
 from .._transport.clock import Clock
 from ..errors import ConfigurationError
-from .connection import open_redis, redacted
+from .connection import RedisPerLoop, redacted
 from .keys import FleetKeys
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class RedisTokenStore:
         self._clock = clock
         self._lock_ms = int(lock_seconds * 1000)
         self._poll = poll_seconds
-        self._redis: Redis | None = None
+        self._redis = RedisPerLoop(url)
         self._scripts: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -129,9 +129,7 @@ class RedisTokenStore:
         return SharedToken(token, obtained_here=True)
 
     async def close(self) -> None:
-        redis, self._redis = self._redis, None
-        if redis is not None:
-            await redis.aclose()
+        await self._redis.aclose()
 
     async def _wait_for_turn(
         self, stale: str | None, owner: str
@@ -196,15 +194,14 @@ class RedisTokenStore:
 
     def _script(self, name: str, source: str) -> Any:
         """A registered script: redis-py sends EVALSHA and loads the script once, on the first NOSCRIPT."""
+        client = self._client()
         script = self._scripts.get(name)
-        if script is None:
-            script = self._scripts[name] = self._client().register_script(source)
+        if script is None or script.registered_client is not client:  # a new loop's client
+            script = self._scripts[name] = client.register_script(source)
         return script
 
     def _client(self) -> Redis:
-        if self._redis is None:
-            self._redis = open_redis(self._url)
-        return self._redis
+        return self._redis.get()
 
 
 def _decode(raw: bytes | None, kind: type[_T]) -> _T | None:

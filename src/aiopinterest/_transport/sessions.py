@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from .._dead_loops import close_transport_without_loop
 from ..errors import ClientClosedError
 
 Task = asyncio.Task[Any]
@@ -204,9 +205,8 @@ def abandon_session(session: aiohttp.ClientSession) -> None:
     ``asyncio.run``'s shutdown), quietly: its connections' sockets closed here, as that loop would have closed
     them, and the session marked closed, leaving nothing for a ResourceWarning. Never touches the loop.
 
-    Through private attributes, as there is no other way: asyncio closes a transport only through its loop
-    (``close()`` and ``abort()`` schedule the work there, and raise on a closed one), and aiohttp's connector,
-    closed with its loop closed, just forgets its connections.
+    Through private attributes, as there is no other way (see :mod:`aiopinterest._dead_loops`); aiohttp's
+    connector, closed with its loop closed, just forgets its connections.
     """
     connector = session.connector
     if connector is None or connector.closed:
@@ -214,17 +214,5 @@ def abandon_session(session: aiohttp.ClientSession) -> None:
     pooled = [protocol for idle in connector._conns.values() for protocol, _ in idle]
     for protocol in [*pooled, *connector._acquired]:
         if protocol.transport is not None:
-            _close_without_loop(protocol.transport)
+            close_transport_without_loop(protocol.transport)
     connector._close()  # marks the connector, and so the session, closed; with its loop closed, nothing else
-
-
-def _close_without_loop(transport: asyncio.BaseTransport) -> None:
-    """Close a transport of a closed event loop: its socket, and the flags whose absence __del__ warns about."""
-    ssl_protocol = getattr(transport, "_ssl_protocol", None)
-    if ssl_protocol is not None:  # TLS: a wrapper around the TCP transport
-        transport._closed = True  # type: ignore[attr-defined]
-        transport = ssl_protocol._transport
-    sock = getattr(transport, "_sock", None)
-    if sock is not None:
-        transport._sock = None  # type: ignore[attr-defined]
-        sock.close()
