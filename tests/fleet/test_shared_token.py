@@ -19,7 +19,7 @@ from aiohttp import web
 from aiopinterest._client import Client
 from aiopinterest._transport.auth import OAuthToken
 from aiopinterest.errors import ConfigurationError
-from tests.transport.conftest import ApiServer
+from tests.transport.conftest import PIN, ApiServer, json_pin
 
 from . import worker
 from .conftest import RedisServer
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class FleetApi:
     """/v5/oauth/token issuing NEW_TOKEN (held until ``hold_until`` requests were refused, so that the whole
-    fleet needs the renewal at once), and /v5/items/{id} accepting only NEW_TOKEN."""
+    fleet needs the renewal at once), and pins.get (/v5/pins/{pin_id}) accepting only NEW_TOKEN."""
 
     def __init__(self, api: ApiServer, *, hold_until: int = 0, expires_in: int = 2_592_000) -> None:
         self.hold_until = hold_until
@@ -39,7 +39,7 @@ class FleetApi:
         self.token_requests = 0
         self._everyone_refused = anyio.Event()
         api.route("POST", "/v5/oauth/token", self.token)
-        api.route("GET", "/v5/items/{item_id}", self.item)
+        api.route("GET", PIN, self.pin)
 
     async def token(self, request: web.Request) -> web.Response:
         credentials = base64.b64encode(f"{worker.APP_ID}:{worker.APP_SECRET}".encode()).decode()
@@ -56,17 +56,17 @@ class FleetApi:
                 "token_type": "bearer",
                 "expires_in": self.expires_in,
                 "refresh_token_expires_in": 5_184_000,
-                "scope": "pins:read",
+                "scope": "boards:read pins:read",
             }
         )
 
-    async def item(self, request: web.Request) -> web.Response:
+    async def pin(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {NEW_TOKEN}":
             self.refused += 1
             if self.refused >= self.hold_until:
                 self._everyone_refused.set()
             return web.json_response({"code": 2, "message": "Authentication failed."}, status=401)
-        return web.json_response({"id": request.match_info["item_id"]})
+        return await json_pin(request)
 
 
 def fleet_client(redis_url: str, api: ApiServer, **kwargs: object) -> Client:
@@ -106,7 +106,7 @@ async def test_four_processes_whose_token_was_rejected_send_one_refresh(
     for (out, err), process in zip(outputs, processes, strict=True):
         assert process.returncode == 0, err.decode()
         reports.append(json.loads(out))
-    assert [report["status"] for report in reports] == [200] * 4
+    assert [report["pin"] for report in reports] == ["1"] * 4
     assert fleet.refused == 4  # every process needed the renewal
     assert fleet.token_requests == 1
     assert sum(report["refreshes"] for report in reports) == 1  # on_token_refresh, in the renewing process
@@ -120,14 +120,14 @@ async def test_a_client_starting_later_takes_the_fleets_token_without_renewing(
     late_refreshes: list[OAuthToken] = []
 
     async with fleet_client(redis_server.url, api) as first:
-        await first._request_raw("GET", "/items/1", authenticated=True)
+        await first.pins.get(pin_id="1")
     async with fleet_client(redis_server.url, api, on_token_refresh=late_refreshes.append) as late:
-        response = await late._request_raw("GET", "/items/2", authenticated=True)
+        pin = await late.pins.get(pin_id="2")
 
-    assert response.status == 200
+    assert pin.id == "2"
     assert fleet.token_requests == 1 and late_refreshes == []
     assert fleet.refused == 1  # the late client never sent its own stale token
-    assert late.granted_scopes == frozenset({"pins:read"})
+    assert late.granted_scopes == frozenset({"boards:read", "pins:read"})
 
 
 async def test_keys_name_no_credential_share_one_hash_tag_and_expire_with_the_token(
@@ -137,7 +137,7 @@ async def test_keys_name_no_credential_share_one_hash_tag_and_expire_with_the_to
     await api.start()
 
     async with fleet_client(redis_server.url, api) as client:
-        await client._request_raw("GET", "/items/1", authenticated=True)
+        await client.pins.get(pin_id="1")
 
     with redis_server.client() as redis:
         every_key = sorted(key.decode() for key in redis.keys("*"))
@@ -160,7 +160,7 @@ async def test_a_key_prefix_given_is_the_hash_tag(redis_server: RedisServer, api
     await api.start()
 
     async with fleet_client(redis_server.url, api, redis_key_prefix="shop-42") as client:
-        await client._request_raw("GET", "/items/1", authenticated=True)
+        await client.pins.get(pin_id="1")
 
     with redis_server.client() as redis:
         keys = sorted(redis.keys("*"))
@@ -177,9 +177,9 @@ async def test_a_lock_left_by_a_dead_renewer_lapses_and_another_renews(
         with redis_server.client() as redis:
             redis.set("{crashed}:token-lock", "a-process-that-died", px=300)
         started = time.monotonic()
-        response = await client._request_raw("GET", "/items/1", authenticated=True)
+        pin = await client.pins.get(pin_id="1")
 
-    assert response.status == 200 and fleet.token_requests == 1
+    assert pin.id == "1" and fleet.token_requests == 1
     assert (
         time.monotonic() - started >= 0.25
     )  # waited for the lock to lapse, not for a renewal that never came
@@ -195,7 +195,7 @@ async def test_redis_unreachable_at_first_use_is_a_configuration_error_without_t
 
     async with fleet_client(server.url, api) as client:
         with pytest.raises(ConfigurationError) as caught:
-            await client._request_raw("GET", "/items/1", authenticated=True)
+            await client.pins.get(pin_id="1")
 
     message = str(caught.value)
     assert f"redis://:***@127.0.0.1:{server.port}/0" in message
@@ -210,13 +210,13 @@ async def test_redis_lost_during_a_run_renews_in_this_process_with_a_warning(
     caplog.set_level(logging.WARNING, logger="aiopinterest")
 
     async with fleet_client(redis_server.url, api, redis_key_prefix="blink") as client:
-        assert (await client._request_raw("GET", "/items/1", authenticated=True)).status == 200
+        assert (await client.pins.get(pin_id="1")).id == "1"
         redis_server.stop()
         fleet.expires_in = 1
         client._auth._expires_at = 0.0  # the token is due for renewal now
-        response = await client._request_raw("GET", "/items/2", authenticated=True)
+        pin = await client.pins.get(pin_id="2")
 
-    assert response.status == 200 and fleet.token_requests == 2
+    assert pin.id == "2" and fleet.token_requests == 2
     assert "renewing the token in this process alone" in caplog.text
 
 
@@ -247,13 +247,13 @@ async def test_after_redis_comes_back_renewals_are_shared_again(
     redis_server = make_redis()
 
     async with fleet_client(redis_server.url, api, redis_key_prefix="back") as client:
-        await client._request_raw("GET", "/items/1", authenticated=True)
+        await client.pins.get(pin_id="1")
         redis_server.stop()
         client._auth._expires_at = 0.0
-        await client._request_raw("GET", "/items/2", authenticated=True)  # renewed alone
+        await client.pins.get(pin_id="2")  # renewed alone
         restarted = make_redis(port=redis_server.port)  # empty: no keys, no scripts loaded
         client._auth._expires_at = 0.0
-        await client._request_raw("GET", "/items/3", authenticated=True)
+        await client.pins.get(pin_id="3")
 
     assert fleet.token_requests == 3
     with restarted.client() as redis:
@@ -269,5 +269,5 @@ async def test_a_bad_redis_url_or_prefix_is_refused_naming_it(api: ApiServer) ->
         with pytest.raises(
             ConfigurationError, match=r"redis_url http://:\*\*\*@127\.0\.0\.1:1/0 is not"
         ) as caught:
-            await client._request_raw("GET", "/items/1", authenticated=True)
+            await client.pins.get(pin_id="1")
     assert "pa55" not in str(caught.value)

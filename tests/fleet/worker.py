@@ -1,6 +1,6 @@
-"""One process of a fleet, run by the tests: a GET with an access token the server rejects, renewed through Redis.
+"""One process of a fleet, run by the tests: pins.get with an access token the server rejects, renewed through Redis.
 
-Usage: python -m tests.fleet.worker REDIS_URL BASE_URL; prints ``{"status": ..., "refreshes": ...}``.
+Usage: python -m tests.fleet.worker REDIS_URL BASE_URL; prints ``{"pin": ..., "refreshes": ...}``.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ async def main(redis_url: str, base_url: str) -> None:
         redis_url=redis_url,
         on_token_refresh=refreshes.append,
     ) as client:
-        response = await client._request_raw("GET", "/items/1", authenticated=True)
-    print(json.dumps({"status": response.status, "refreshes": len(refreshes)}))
+        pin = await client.pins.get(pin_id="1")
+    print(json.dumps({"pin": pin.id, "refreshes": len(refreshes)}))
 
 
 if __name__ == "__main__":
