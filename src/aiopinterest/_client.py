@@ -138,7 +138,13 @@ class Client(GeneratedNamespaces):
         access_token = access_token or _env("PINTEREST_ACCESS_TOKEN")
         redis_url = redis_url or _env("PINTEREST_REDIS_URL")
         token_store, self._shared_budget = _fleet(
-            redis_url, redis_key_prefix, clock, (app_id, refresh_token, access_token, scopes)
+            redis_url,
+            redis_key_prefix,
+            clock,
+            app_id=app_id,
+            refresh_token=refresh_token,
+            access_token=access_token,
+            scopes=scopes,
         )
         self._auth = Authenticator(
             access_token=access_token,
@@ -455,20 +461,23 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
-# Whose credentials: app id, refresh token, access token, scopes (what the fleet's keys are derived from).
-_Identity = tuple[str | None, str | None, str | None, Iterable[str] | None]
-
-
 def _fleet(
-    url: str | None, prefix: str | None, clock: Clock, identity: _Identity
+    url: str | None,
+    prefix: str | None,
+    clock: Clock,
+    *,
+    app_id: str | None,
+    refresh_token: str | None,
+    access_token: str | None,
+    scopes: Iterable[str] | None,
 ) -> tuple[TokenStore | None, RedisBudget | None]:
     """What the client shares with its fleet through the Redis at ``url``: the token store and the governor's
-    budget (neither without a URL). ``_fleet`` is imported only then, so that redis is an optional extra."""
+    budget (neither without a URL), under keys derived from whose credentials these are. ``_fleet`` is imported
+    only then, so that redis is an optional extra."""
     if url is None:
         return None, None
     from ._fleet import RedisBudget, RedisTokenStore, fleet_keys
 
-    app_id, refresh_token, access_token, scopes = identity
     keys = fleet_keys(
         prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes, access_token=access_token
     )
