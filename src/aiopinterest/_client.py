@@ -21,7 +21,7 @@ from ._decoding import decode_lenient
 from ._generated.namespaces import GeneratedNamespaces
 from ._operation import Operation
 from ._options import RawResponse, RequestOptions, Timeout
-from ._request_builder import PreparedRequest, build_request
+from ._request_builder import build_request
 from ._snippet import body_snippet
 from ._transport.auth import Authenticator, TokenRefreshCallback, TokenStore
 from ._transport.clock import Clock, SystemClock
@@ -138,7 +138,13 @@ class Client(GeneratedNamespaces):
         access_token = access_token or _env("PINTEREST_ACCESS_TOKEN")
         redis_url = redis_url or _env("PINTEREST_REDIS_URL")
         token_store, self._shared_budget = _fleet(
-            redis_url, redis_key_prefix, clock, (app_id, refresh_token, access_token, scopes)
+            redis_url,
+            redis_key_prefix,
+            clock,
+            app_id=app_id,
+            refresh_token=refresh_token,
+            access_token=access_token,
+            scopes=scopes,
         )
         self._auth = Authenticator(
             access_token=access_token,
@@ -266,21 +272,7 @@ class Client(GeneratedNamespaces):
         prepared = build_request(operation, path, query, body)
         if operation.scopes and self._scopes_checked:
             await self._check_scopes(operation, options.timeout if options is not None else None)
-        request = self._operation_request(operation, prepared, options)
-        if options is None:
-            response = await self._transport.send(request)
-        else:
-            response = await self._transport.send(
-                request, timeout=options.timeout, retry=options.retry, capture=options.capture
-            )
-        if response_type is type(None) or response_type is None:
-            return cast(T, None)
-        return _decode(operation, response_type, response)
-
-    def _operation_request(
-        self, operation: Operation, prepared: PreparedRequest, options: RequestOptions | None
-    ) -> OutgoingRequest:
-        """What the transport sends for a prepared operation call, below the API base URL."""
+        # The operation's request, inline: this is every call's path, and a helper would be a frame more.
         query_pairs: Sequence[tuple[str, str]] = prepared.query
         headers: dict[str, str] = {}
         if prepared.content_type is not None:
@@ -294,7 +286,7 @@ class Client(GeneratedNamespaces):
         query_string = (
             urllib.parse.urlencode(query_pairs, quote_via=urllib.parse.quote) if query_pairs else ""
         )
-        return OutgoingRequest(
+        request = OutgoingRequest(
             method=prepared.method,
             url=URL.build(
                 scheme=self._api_scheme,
@@ -309,6 +301,21 @@ class Client(GeneratedNamespaces):
             operation_id=operation.operation_id,
             authenticated=True,
         )
+        if options is None:
+            response = await self._transport.send(request)
+        else:
+            response = await self._transport.send(
+                request, timeout=options.timeout, retry=options.retry, capture=options.capture
+            )
+        if response_type is type(None) or response_type is None:
+            return cast(T, None)
+        try:
+            # Annotations instead of typing.cast, which is a function call on every response.
+            kind: Any = response_type
+            decoded: T = _decoder(kind).decode(response.content)
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            return _decode_failed(operation, response_type, response, error)
+        return decoded
 
     async def _check_scopes(self, operation: Operation, timeout: float | Timeout | None) -> None:  # noqa: ASYNC109
         if self._auth.granted_scopes is None and self._auth.can_renew:
@@ -454,20 +461,23 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
-# Whose credentials: app id, refresh token, access token, scopes (what the fleet's keys are derived from).
-_Identity = tuple[str | None, str | None, str | None, Iterable[str] | None]
-
-
 def _fleet(
-    url: str | None, prefix: str | None, clock: Clock, identity: _Identity
+    url: str | None,
+    prefix: str | None,
+    clock: Clock,
+    *,
+    app_id: str | None,
+    refresh_token: str | None,
+    access_token: str | None,
+    scopes: Iterable[str] | None,
 ) -> tuple[TokenStore | None, RedisBudget | None]:
     """What the client shares with its fleet through the Redis at ``url``: the token store and the governor's
-    budget (neither without a URL). ``_fleet`` is imported only then, so that redis is an optional extra."""
+    budget (neither without a URL), under keys derived from whose credentials these are. ``_fleet`` is imported
+    only then, so that redis is an optional extra."""
     if url is None:
         return None, None
     from ._fleet import RedisBudget, RedisTokenStore, fleet_keys
 
-    app_id, refresh_token, access_token, scopes = identity
     keys = fleet_keys(
         prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes, access_token=access_token
     )
@@ -489,21 +499,19 @@ def _sandbox_unsupported(operation: Operation) -> SandboxUnsupportedError:
     )
 
 
-def _decode(operation: Operation, response_type: type[T], response: Response) -> T:
-    """A 2xx body as ``response_type``; a body that does not fit its type takes the lenient way."""
-    try:
-        # Annotations instead of typing.cast, which is a function call on every response.
-        kind: Any = response_type
-        decoded: T = _decoder(kind).decode(response.content)
-    except msgspec.ValidationError:
-        # Only a body that does not fit its type takes the slower way: nulls it cannot hold taken out.
+def _decode_failed(
+    operation: Operation, response_type: type[T], response: Response, error: msgspec.MsgspecError
+) -> T:
+    """A 2xx body that the fast decode refused: one that does not fit its type takes the slower, lenient way
+    (nulls it cannot hold taken out); what is not JSON, or still does not fit, is a ``ResponseValidationError``."""
+    if isinstance(error, msgspec.ValidationError):
         try:
-            decoded = decode_lenient(response.content, kind)
-        except (msgspec.ValidationError, msgspec.DecodeError) as error:
-            raise _invalid_response(operation, response_type, response, error) from None
-    except msgspec.DecodeError as error:
-        raise _invalid_response(operation, response_type, response, error) from None
-    return decoded
+            decoded: T = decode_lenient(response.content, response_type)
+        except (msgspec.ValidationError, msgspec.DecodeError) as lenient_error:
+            error = lenient_error
+        else:
+            return decoded
+    raise _invalid_response(operation, response_type, response, error) from None
 
 
 @functools.cache
