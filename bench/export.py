@@ -27,15 +27,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from bench.child import peak_rss_mb  # noqa: E402
 from bench.config import BOARD_ID, PAGE_SIZE  # noqa: E402
+from bench.ratelimit import serve, serving  # noqa: E402
 
 GOAL = 0.85  # JSONL export / listing limit
 
 
 def _serve(pages: int) -> None:
     """bench/server.py's app, with the board list the export starts from; stops when stdin closes."""
-    import socket
-    import threading
-
     from aiohttp import web
 
     from bench import payloads, server
@@ -47,23 +45,7 @@ def _serve(pages: int) -> None:
         return web.Response(body=boards, content_type="application/json")
 
     app.router.add_get("/v5/boards", list_boards)
-
-    async def run() -> None:
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        await web.SockSite(runner, sock).start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        threading.Thread(
-            target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(stop.set)), daemon=True
-        ).start()
-        print(f"PORT {sock.getsockname()[1]}", flush=True)
-        await stop.wait()
-        await runner.cleanup()
-
-    asyncio.run(run())
+    serve(app)
 
 
 async def _limit(base_url: str) -> int:
@@ -116,27 +98,13 @@ def _measure(kind: str, port: int) -> None:
 
 
 def _run_measure(kind: str, pages: int) -> dict[str, float]:
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--pages", str(pages)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline().split()[1])
+    with serving(__file__, "--pages", str(pages)) as port:
         done = subprocess.run(
             [sys.executable, __file__, "--measure", kind, "--port", str(port)],
             capture_output=True,
             text=True,
             check=True,
         )
-    finally:
-        assert server.stdin is not None
-        server.stdin.close()
-        server.wait(timeout=10)
-        assert server.stdout is not None
-        server.stdout.close()
     [line] = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     result: dict[str, float] = json.loads(line.removeprefix("RESULT "))
     if result["items"] != pages * PAGE_SIZE:

@@ -32,6 +32,8 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,12 +125,12 @@ def make_app(shape: str) -> object:
     return app
 
 
-def serve(shape: str) -> None:
-    """Serve ``shape`` on a free loopback port; print it; stop when standard input closes."""
+def serve(app: object) -> None:
+    """Serve ``app`` on a free loopback port; print ``PORT <n>``; stop when standard input closes."""
     from aiohttp import web
 
     async def main() -> None:
-        runner = web.AppRunner(make_app(shape), access_log=None)  # type: ignore[arg-type]
+        runner = web.AppRunner(app, access_log=None)  # type: ignore[arg-type]
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -138,6 +140,25 @@ def serve(shape: str) -> None:
         await runner.cleanup()
 
     asyncio.run(main())
+
+
+@contextmanager
+def serving(script: str, *arguments: str) -> Iterator[int]:
+    """``python script --serve *arguments`` in its own process; yields the port it prints, then stops it."""
+    server = subprocess.Popen(
+        [sys.executable, script, "--serve", *arguments],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        yield int(server.stdout.readline().split()[1])
+    finally:
+        assert server.stdin is not None and server.stdout is not None
+        server.stdin.close()  # the server's signal to stop
+        server.wait(timeout=30)
+        server.stdout.close()
 
 
 # -- the client -----------------------------------------------------------------------------------------------
@@ -191,15 +212,7 @@ class Outcome:
 
 def measure(shape: str, calls: int, code: str, pythonpath: Path | None) -> Outcome:
     """One run: a fresh server of ``shape`` and a client process importing aiopinterest from ``pythonpath``."""
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", shape],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline().split()[1])
+    with serving(__file__, shape) as port:
         environment = dict(os.environ)
         if pythonpath is not None:
             environment["PYTHONPATH"] = str(pythonpath)
@@ -211,10 +224,6 @@ def measure(shape: str, calls: int, code: str, pythonpath: Path | None) -> Outco
             check=True,
             timeout=300,
         )
-    finally:
-        assert server.stdin is not None
-        server.stdin.close()
-        server.wait(timeout=30)
     return Outcome(shape, code, calls, **json.loads(completed.stdout.splitlines()[-1]))
 
 
@@ -246,7 +255,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
-        serve(arguments.serve)
+        serve(make_app(arguments.serve))
         return
     if arguments.client:
         print(json.dumps(asyncio.run(drive(arguments.client, arguments.calls))))

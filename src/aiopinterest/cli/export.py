@@ -218,8 +218,6 @@ class Exporter:
         self, stream: Stream, key: str, context: Context, items: Sequence[bytes], progress: state.Progress
     ) -> None:
         """Append one unit and record the progress it reaches, in one step (no await)."""
-        if stream.parent_fields:
-            items = records.with_parent_fields(list(items), stream.parent_fields, context)
         self._output(stream).write(items, context)
         self._stream_state(stream).parents[key] = progress
         summary = self.summary.streams[stream.name]

@@ -19,6 +19,7 @@ from typing import Any, Final, Literal, Protocol
 import msgspec
 
 from .columns import Column, row_reader
+from .records import with_parent_fields
 from .state import StateError, fsync_directory
 
 Format = Literal["jsonl", "csv", "parquet"]
@@ -44,7 +45,7 @@ class Output(Protocol):
 def open_output(directory: Path, stream: str, format: Format, size: int, columns: Sequence[Column]) -> Output:
     """The output of ``stream`` in ``directory``, cut back to the committed ``size``."""
     if format == "jsonl":
-        return JsonLines(directory / f"{stream}.jsonl", size)
+        return JsonLines(directory / f"{stream}.jsonl", size, columns)
     if format == "csv":
         return CsvFile(directory / f"{stream}.csv", size, columns)
     return ParquetParts(directory / f"{stream}.parquet", size, columns)
@@ -86,7 +87,14 @@ class _AppendFile:
 class JsonLines(_AppendFile):
     """One line per item, the item's JSON exactly as the API sent it (or with its parent's ids added)."""
 
+    def __init__(self, path: Path, size: int, columns: Sequence[Column]) -> None:
+        super().__init__(path, size)
+        # Item field -> context key. CSV and Parquet read the same parent ids through the columns' fallback.
+        self._parent_fields = {column.name: column.fallback for column in columns if column.fallback}
+
     def write(self, records: Sequence[bytes], context: Mapping[str, str]) -> None:
+        if self._parent_fields:
+            records = with_parent_fields(list(records), self._parent_fields, context)
         if records:
             self._append(b"\n".join(records) + b"\n")
 
