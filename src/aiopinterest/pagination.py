@@ -95,11 +95,8 @@ def _given_bookmark(value: object) -> str | None:
     """The ``bookmark=`` argument, checked before anything reads it as a string."""
     if value is None or value is UNSET:
         return None
-    if not isinstance(value, str):
-        raise RequestValidationError(
-            "bookmark", f"expected a string, got {type(value).__name__} {value!r:.60}"
-        )
-    return value
+    validate(value, {"type": "string"}, "bookmark")
+    return cast(str, value)
 
 
 def _given_page_size(operation: Operation, value: object) -> int | None:
