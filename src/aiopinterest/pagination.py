@@ -91,24 +91,14 @@ class _Position:
         return _RESUME_PREFIX + base64.urlsafe_b64encode(payload).decode("ascii")
 
 
-def _given_bookmark(value: object) -> str | None:
-    """The ``bookmark=`` argument, checked before anything reads it as a string."""
+def _given(operation: Operation, name: str, value: object, fallback: Mapping[str, Any]) -> Any:
+    """The ``bookmark=`` or ``page_size=`` argument (``None`` if not given), checked against the operation's
+    parameter (``fallback`` if it declares none) before the paginator reads it."""
     if value is None or value is UNSET:
         return None
-    if not isinstance(value, str):
-        raise RequestValidationError(
-            "bookmark", f"expected a string, got {type(value).__name__} {value!r:.60}"
-        )
+    parameter = operation.parameter(name)
+    validate(value, parameter.schema if parameter is not None else fallback, name)
     return value
-
-
-def _given_page_size(operation: Operation, value: object) -> int | None:
-    """The ``page_size=`` argument, checked against the operation's parameter (an integer, its range)."""
-    if value is None or value is UNSET:
-        return None
-    parameter = operation.parameter("page_size")
-    validate(value, parameter.schema if parameter is not None else {"type": "integer"}, "page_size")
-    return cast(int, value)
 
 
 def _decode_bookmark(bookmark: str | None) -> tuple[_Position, int | None]:
@@ -220,8 +210,11 @@ class AsyncPaginator(Generic[T]):
         body: object = None,
     ) -> None:
         query = dict(query)
-        start, token_page_size = _decode_bookmark(_given_bookmark(query.pop("bookmark", None)))
-        page_size = _given_page_size(operation, query.pop("page_size", None))
+        bookmark: str | None = _given(operation, "bookmark", query.pop("bookmark", None), {"type": "string"})
+        start, token_page_size = _decode_bookmark(bookmark)
+        page_size: int | None = _given(
+            operation, "page_size", query.pop("page_size", None), {"type": "integer"}
+        )
         if start.offset and page_size is not None and page_size != token_page_size:
             raise RequestValidationError(
                 "page_size",

@@ -191,6 +191,8 @@ async def test_an_ad_only_pin_needs_no_board_and_is_on_none(
     assert status == 200 and fetched["id"] == pin["id"]
     _, listing = await _send(pinterest_simulator, http, "GET", f"/boards/{board_id}/pins")
     assert pin["id"] not in [item["id"] for item in listing["items"]]
+    status, mine = await _send(pinterest_simulator, http, "GET", "/pins")
+    assert status == 200 and pin["id"] in [item["id"] for item in mine["items"]]
     headers = {"Authorization": f"Bearer {pinterest_simulator.access_token}"}
     async with http.delete(f"{pinterest_simulator.base_url}/pins/{pin['id']}", headers=headers) as response:
         assert response.status == 204

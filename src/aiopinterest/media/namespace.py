@@ -15,7 +15,6 @@ from .._generated.models import Media, MediaUpload, Pin
 from .._generated.resources.media import MediaResource
 from .._options import RawResponse, RequestOptions
 from .._validation import validate
-from ..bulk.fanout import fan_out
 from ..errors import MediaUploadError, PinterestError, ResponseValidationError
 from .codes import PROCESSING_FAILED, PROCESSING_TIMEOUT, UPLOAD_TIMEOUT
 from .pins import (
@@ -248,6 +247,10 @@ class MediaNamespace(MediaResource):
             except PinterestError as error:
                 return UploadOutcome(item.index, item.source, error=error)
             return UploadOutcome(item.index, item.source, media=media)
+
+        # Here, not at the top: importing it loads the whole bulk package, which most users of client.media
+        # never need.
+        from ..bulk.fanout import fan_out
 
         async def upload_all(outcomes: MemoryObjectSendStream[UploadOutcome]) -> None:
             numbered = (_Numbered(index, source) for index, source in enumerate(sources))

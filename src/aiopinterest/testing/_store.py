@@ -535,9 +535,10 @@ class Store:
 
         def keep(pin_id: int) -> bool:
             board_id = self._board_of(pin_id)
-            if board_id is None or (
-                not include_protected and self._boards[board_id].model.privacy == "PROTECTED"
-            ):
+            if board_id is None:
+                return False
+            board = self._boards.get(board_id)  # None for an ad-only Pin: on no board, so on no protected one
+            if not include_protected and board is not None and board.model.privacy == "PROTECTED":
                 return False
             pin = self._pins.get(pin_id)
             if exclude_repins and pin is not None and pin.parent_pin_id:
