@@ -21,7 +21,7 @@ from ._decoding import decode_lenient
 from ._generated.namespaces import GeneratedNamespaces
 from ._operation import Operation
 from ._options import RawResponse, RequestOptions, Timeout
-from ._request_builder import build_request
+from ._request_builder import PreparedRequest, build_request
 from ._snippet import body_snippet
 from ._transport.auth import Authenticator, TokenRefreshCallback, TokenStore
 from ._transport.clock import Clock, SystemClock
@@ -272,7 +272,21 @@ class Client(GeneratedNamespaces):
         prepared = build_request(operation, path, query, body)
         if operation.scopes and self._scopes_checked:
             await self._check_scopes(operation, options.timeout if options is not None else None)
-        # The operation's request, inline: this is every call's path, and a helper would be a frame more.
+        request = self._operation_request(operation, prepared, options)
+        if options is None:
+            response = await self._transport.send(request)
+        else:
+            response = await self._transport.send(
+                request, timeout=options.timeout, retry=options.retry, capture=options.capture
+            )
+        if response_type is type(None) or response_type is None:
+            return cast(T, None)
+        return _decode(operation, response_type, response)
+
+    def _operation_request(
+        self, operation: Operation, prepared: PreparedRequest, options: RequestOptions | None
+    ) -> OutgoingRequest:
+        """What the transport sends for a prepared operation call, below the API base URL."""
         query_pairs: Sequence[tuple[str, str]] = prepared.query
         headers: dict[str, str] = {}
         if prepared.content_type is not None:
@@ -286,7 +300,7 @@ class Client(GeneratedNamespaces):
         query_string = (
             urllib.parse.urlencode(query_pairs, quote_via=urllib.parse.quote) if query_pairs else ""
         )
-        request = OutgoingRequest(
+        return OutgoingRequest(
             method=prepared.method,
             url=URL.build(
                 scheme=self._api_scheme,
@@ -301,21 +315,6 @@ class Client(GeneratedNamespaces):
             operation_id=operation.operation_id,
             authenticated=True,
         )
-        if options is None:
-            response = await self._transport.send(request)
-        else:
-            response = await self._transport.send(
-                request, timeout=options.timeout, retry=options.retry, capture=options.capture
-            )
-        if response_type is type(None) or response_type is None:
-            return cast(T, None)
-        try:
-            # Annotations instead of typing.cast, which is a function call on every response.
-            kind: Any = response_type
-            decoded: T = _decoder(kind).decode(response.content)
-        except (msgspec.ValidationError, msgspec.DecodeError) as error:
-            return _decode_failed(operation, response_type, response, error)
-        return decoded
 
     async def _check_scopes(self, operation: Operation, timeout: float | Timeout | None) -> None:  # noqa: ASYNC109
         if self._auth.granted_scopes is None and self._auth.can_renew:
@@ -499,19 +498,21 @@ def _sandbox_unsupported(operation: Operation) -> SandboxUnsupportedError:
     )
 
 
-def _decode_failed(
-    operation: Operation, response_type: type[T], response: Response, error: msgspec.MsgspecError
-) -> T:
-    """A 2xx body that the fast decode refused: one that does not fit its type takes the slower, lenient way
-    (nulls it cannot hold taken out); what is not JSON, or still does not fit, is a ``ResponseValidationError``."""
-    if isinstance(error, msgspec.ValidationError):
+def _decode(operation: Operation, response_type: type[T], response: Response) -> T:
+    """A 2xx body as ``response_type``; a body that does not fit its type takes the lenient way."""
+    try:
+        # Annotations instead of typing.cast, which is a function call on every response.
+        kind: Any = response_type
+        decoded: T = _decoder(kind).decode(response.content)
+    except msgspec.ValidationError:
+        # Only a body that does not fit its type takes the slower way: nulls it cannot hold taken out.
         try:
-            decoded: T = decode_lenient(response.content, response_type)
-        except (msgspec.ValidationError, msgspec.DecodeError) as lenient_error:
-            error = lenient_error
-        else:
-            return decoded
-    raise _invalid_response(operation, response_type, response, error) from None
+            decoded = decode_lenient(response.content, kind)
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            raise _invalid_response(operation, response_type, response, error) from None
+    except msgspec.DecodeError as error:
+        raise _invalid_response(operation, response_type, response, error) from None
+    return decoded
 
 
 @functools.cache
