@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
@@ -53,6 +53,7 @@ class RedisPerLoop:
         self._timeout = timeout
         self._redis: Redis | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._scripts: dict[str, Any] = {}  # by source
 
     def get(self) -> Redis:
         loop = asyncio.get_running_loop()
@@ -60,6 +61,15 @@ class RedisPerLoop:
             self._let_go()
             self._redis, self._loop = open_redis(self.url, timeout=self._timeout), loop
         return self._redis
+
+    def script(self, source: str) -> Any:
+        """``source`` registered on the running loop's client: redis-py sends EVALSHA, and loads the script on
+        the first NOSCRIPT (a restarted Redis included)."""
+        client = self.get()
+        script = self._scripts.get(source)
+        if script is None or script.registered_client is not client:  # first use, or a new loop's client
+            script = self._scripts[source] = client.register_script(source)
+        return script
 
     async def aclose(self) -> None:
         if self._redis is not None and self._loop is asyncio.get_running_loop():
