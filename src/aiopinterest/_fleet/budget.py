@@ -115,10 +115,8 @@ class RedisBudget:
         self.retry_at = now + self.retry_seconds
         if not self.down:
             self.down = True
-            logger.warning(
-                "Redis at %s failed (%s): pacing on this process's share of the fleet's budget until it is back",
-                redacted(self.url),
-                type(error).__name__,
+            self._redis.warn_failed(
+                error, "pacing on this process's share of the fleet's budget until it is back"
             )
 
     def _came_back(self, now: float) -> None:

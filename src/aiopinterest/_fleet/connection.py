@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
@@ -12,6 +13,8 @@ from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+logger = logging.getLogger("aiopinterest")
 
 #: A Redis that does not answer within this long is treated as down (the call goes on without it).
 SOCKET_TIMEOUT = 5.0
@@ -70,6 +73,10 @@ class RedisPerLoop:
         if script is None or script.registered_client is not client:  # first use, or a new loop's client
             script = self._scripts[source] = client.register_script(source)
         return script
+
+    def warn_failed(self, error: BaseException, then: str) -> None:
+        """Log at WARNING that Redis failed with ``error``, and what the caller does ``then``."""
+        logger.warning("Redis at %s failed (%s): %s", redacted(self.url), type(error).__name__, then)
 
     async def aclose(self) -> None:
         if self._redis is not None and self._loop is asyncio.get_running_loop():

@@ -8,7 +8,6 @@ died holds the fleet for at most ``lock_seconds``).
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from typing import TYPE_CHECKING, TypeVar
@@ -25,7 +24,6 @@ from .keys import FleetKeys
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-logger = logging.getLogger("aiopinterest")
 _T = TypeVar("_T")
 
 #: A token response without expires_in is kept this long in Redis (Pinterest always sends it).
@@ -103,11 +101,7 @@ class RedisTokenStore:
         try:
             current, refresh = await self._wait_for_turn(stale, owner)
         except RedisError as error:
-            logger.warning(
-                "Redis at %s failed (%s): renewing the token in this process alone",
-                redacted(self._url),
-                type(error).__name__,
-            )
+            self._redis.warn_failed(error, "renewing the token in this process alone")
             return SharedToken(await obtain(None, None), obtained_here=True)
         if current is not None:
             return SharedToken(current, obtained_here=False)
@@ -120,11 +114,7 @@ class RedisTokenStore:
         try:
             await self._publish(token, owner)
         except RedisError as error:
-            logger.warning(
-                "Redis at %s failed (%s): the renewed token stays in this process",
-                redacted(self._url),
-                type(error).__name__,
-            )
+            self._redis.warn_failed(error, "the renewed token stays in this process")
         return SharedToken(token, obtained_here=True)
 
     async def close(self) -> None:
