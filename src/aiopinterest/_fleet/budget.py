@@ -21,16 +21,13 @@ import secrets
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from .._transport.budget import Budget
 from .._transport.clock import Clock
 from .._transport.headers import Policy
 from .connection import RedisPerLoop, redacted
 from .keys import UNIVERSAL, FleetKeys
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("aiopinterest")
 
