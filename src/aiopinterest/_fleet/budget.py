@@ -21,16 +21,13 @@ import secrets
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from .._transport.budget import Budget
 from .._transport.clock import Clock
 from .._transport.headers import Policy
 from .connection import RedisPerLoop, redacted
 from .keys import UNIVERSAL, FleetKeys
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("aiopinterest")
 
@@ -43,6 +40,7 @@ GRACE: Final = 0.025
 _SPACED_WINDOW: Final = 10.0
 #: Answers to a reservation slower than this count as Redis being down.
 _TIMEOUT: Final = 1.0
+_SCRIPT: Final = Path(__file__).with_name("budget.lua").read_text(encoding="utf-8")
 
 
 class RedisBudget:
@@ -69,7 +67,6 @@ class RedisBudget:
         self.process = secrets.token_hex(8)
         self._lanes: list[FleetLane] = []
         self._redis = RedisPerLoop(url, timeout=_TIMEOUT)
-        self._script: Any = None
         self._heartbeat: asyncio.Task[None] | None = None
         # Whether Redis is down, and when to try it again; after it is back, until when to keep to this
         # process's share.
@@ -100,7 +97,7 @@ class RedisBudget:
         arguments = lane.arguments(want, block_ms)
         sent = self.clock.monotonic()
         try:
-            reply = await self._reserve_script()(keys=lane.keys, args=arguments)
+            reply = await self._redis.script(_SCRIPT)(keys=lane.keys, args=arguments)
         except Exception as error:  # whatever it was, the calls go on without Redis: none may stall on it
             self._went_down(error)
             return None
@@ -115,10 +112,8 @@ class RedisBudget:
         self.retry_at = now + self.retry_seconds
         if not self.down:
             self.down = True
-            logger.warning(
-                "Redis at %s failed (%s): pacing on this process's share of the fleet's budget until it is back",
-                redacted(self.url),
-                type(error).__name__,
+            self._redis.warn_failed(
+                error, "pacing on this process's share of the fleet's budget until it is back"
             )
 
     def _came_back(self, now: float) -> None:
@@ -147,14 +142,6 @@ class RedisBudget:
                 if lane.holding(now) and now - lane.last_trip >= period and lane.idle() and self.may_try(now):
                     lane.start_trip(0)
 
-    def _reserve_script(self) -> Any:
-        client = self._redis.get()
-        if self._script is None or self._script.registered_client is not client:  # first use, or a new loop's
-            source = Path(__file__).with_name("budget.lua").read_text(encoding="utf-8")
-            # redis-py sends EVALSHA, and loads the script on the first NOSCRIPT (a restarted Redis included).
-            self._script = client.register_script(source)
-        return self._script
-
     async def aclose(self) -> None:
         from redis.exceptions import RedisError
 
@@ -163,13 +150,13 @@ class RedisBudget:
             heartbeat.cancel()
         for lane in self._lanes:
             lane.cancel()
-        if self._script is not None and not self.down:
+        if not self.down:
             # Whatever this process still holds goes back to the fleet now, not when its lease lapses.
             for lane in self._lanes:
                 if lane.last_trip > -math.inf:
                     lane.give_back_all()
                     try:
-                        script = self._reserve_script()  # on this loop's client, whichever loop that is
+                        script = self._redis.script(_SCRIPT)  # on this loop's client, whichever loop that is
                         await script(keys=lane.keys, args=lane.arguments(0, 0.0, leaving=True))
                     except (TimeoutError, RedisError, OSError):
                         break

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import logging
+from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
@@ -12,6 +13,8 @@ from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+logger = logging.getLogger("aiopinterest")
 
 #: A Redis that does not answer within this long is treated as down (the call goes on without it).
 SOCKET_TIMEOUT = 5.0
@@ -53,6 +56,7 @@ class RedisPerLoop:
         self._timeout = timeout
         self._redis: Redis | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._scripts: dict[str, Any] = {}  # by source
 
     def get(self) -> Redis:
         loop = asyncio.get_running_loop()
@@ -60,6 +64,19 @@ class RedisPerLoop:
             self._let_go()
             self._redis, self._loop = open_redis(self.url, timeout=self._timeout), loop
         return self._redis
+
+    def script(self, source: str) -> Any:
+        """``source`` registered on the running loop's client: redis-py sends EVALSHA, and loads the script on
+        the first NOSCRIPT (a restarted Redis included)."""
+        client = self.get()
+        script = self._scripts.get(source)
+        if script is None or script.registered_client is not client:  # first use, or a new loop's client
+            script = self._scripts[source] = client.register_script(source)
+        return script
+
+    def warn_failed(self, error: BaseException, then: str) -> None:
+        """Log at WARNING that Redis failed with ``error``, and what the caller does ``then``."""
+        logger.warning("Redis at %s failed (%s): %s", redacted(self.url), type(error).__name__, then)
 
     async def aclose(self) -> None:
         if self._redis is not None and self._loop is asyncio.get_running_loop():

@@ -8,10 +8,9 @@ died holds the fleet for at most ``lock_seconds``).
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import msgspec
@@ -25,7 +24,6 @@ from .keys import FleetKeys
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-logger = logging.getLogger("aiopinterest")
 _T = TypeVar("_T")
 
 #: A token response without expires_in is kept this long in Redis (Pinterest always sends it).
@@ -79,7 +77,6 @@ class RedisTokenStore:
         self._lock_ms = int(lock_seconds * 1000)
         self._poll = poll_seconds
         self._redis = RedisPerLoop(url)
-        self._scripts: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"RedisTokenStore({redacted(self._url)!r}, tag={self._keys.tag!r})"
@@ -104,11 +101,7 @@ class RedisTokenStore:
         try:
             current, refresh = await self._wait_for_turn(stale, owner)
         except RedisError as error:
-            logger.warning(
-                "Redis at %s failed (%s): renewing the token in this process alone",
-                redacted(self._url),
-                type(error).__name__,
-            )
+            self._redis.warn_failed(error, "renewing the token in this process alone")
             return SharedToken(await obtain(None, None), obtained_here=True)
         if current is not None:
             return SharedToken(current, obtained_here=False)
@@ -121,11 +114,7 @@ class RedisTokenStore:
         try:
             await self._publish(token, owner)
         except RedisError as error:
-            logger.warning(
-                "Redis at %s failed (%s): the renewed token stays in this process",
-                redacted(self._url),
-                type(error).__name__,
-            )
+            self._redis.warn_failed(error, "the renewed token stays in this process")
         return SharedToken(token, obtained_here=True)
 
     async def close(self) -> None:
@@ -151,9 +140,7 @@ class RedisTokenStore:
         return None, refresh
 
     async def _read(self) -> tuple[OAuthToken | None, RefreshToken | None]:
-        raw, pttl, raw_refresh = await self._script("read", _READ)(
-            keys=[self._keys.token, self._keys.refresh]
-        )
+        raw, pttl, raw_refresh = await self._redis.script(_READ)(keys=[self._keys.token, self._keys.refresh])
         refresh = _decode(raw_refresh, RefreshToken)
         stored = _decode(raw, _StoredToken)
         if stored is None or pttl <= 0:
@@ -179,7 +166,7 @@ class RedisTokenStore:
             if refresh_ttl_ms > 0:
                 refresh = RefreshToken(token.refresh_token, token.refresh_token_expires_at)
                 refresh_json = msgspec.json.encode(refresh)
-        await self._script("publish", _PUBLISH)(
+        await self._redis.script(_PUBLISH)(
             keys=[self._keys.token, self._keys.refresh, self._keys.lock],
             args=[msgspec.json.encode(stored), ttl_ms, refresh_json, max(refresh_ttl_ms, 1), owner],
         )
@@ -188,17 +175,9 @@ class RedisTokenStore:
         from redis.exceptions import RedisError
 
         try:
-            await self._script("release", _RELEASE)(keys=[self._keys.lock], args=[owner])
+            await self._redis.script(_RELEASE)(keys=[self._keys.lock], args=[owner])
         except RedisError:
             pass  # the lock lapses by itself after lock_seconds
-
-    def _script(self, name: str, source: str) -> Any:
-        """A registered script: redis-py sends EVALSHA and loads the script once, on the first NOSCRIPT."""
-        client = self._client()
-        script = self._scripts.get(name)
-        if script is None or script.registered_client is not client:  # a new loop's client
-            script = self._scripts[name] = client.register_script(source)
-        return script
 
     def _client(self) -> Redis:
         return self._redis.get()
