@@ -17,6 +17,8 @@ from yarl import URL
 from aiopinterest import Client, RetryPolicy
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: The ``make_client`` fixture: ``await make_client(**client_kwargs)``, a Client on the test server and fake clock.
+MakeClient = Callable[..., Awaitable[Client]]
 
 #: The routes of the operations transport tests call through the public API. Pin ids are digits (the spec's
 #: pattern); ``pins.get`` is in category ``org_read``, ``pins.save`` and ``pins.delete`` in ``org_write``,
@@ -179,7 +181,7 @@ def deterministic_retry() -> RetryPolicy:
 @pytest.fixture
 async def make_client(
     server: ApiServer, clock: FakeClock, deterministic_retry: RetryPolicy
-) -> AsyncIterator[Callable[..., Awaitable[Client]]]:
+) -> AsyncIterator[MakeClient]:
     clients: list[Client] = []
 
     async def make(**kwargs: Any) -> Client:

@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -36,9 +36,8 @@ from aiopinterest.errors import (
 )
 from aiopinterest.models import AdAccount, Pin
 
-from .conftest import AD_ACCOUNT, PIN, ApiServer, FakeClock, json_ad_account, json_pin
+from .conftest import AD_ACCOUNT, PIN, ApiServer, FakeClock, MakeClient, json_ad_account, json_pin
 
-MakeClient = Callable[..., Awaitable[Client]]
 TOKEN = "secret-bearer-0123456789"
 APP_ID, APP_SECRET, REFRESH = "app-1", "app-secret-abcdef", "refresh-secret-98765"
 SECRETS = (TOKEN, APP_SECRET, REFRESH, base64.b64encode(f"{APP_ID}:{APP_SECRET}".encode()).decode())

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 
-from aiopinterest import Client, RequestOptions, RetryPolicy, Timeout
+from aiopinterest import RequestOptions, RetryPolicy, Timeout
 from aiopinterest.errors import (
     ConnectError,
     RateLimitError,
@@ -21,9 +21,7 @@ from aiopinterest.errors import (
 )
 from aiopinterest.models import Pin
 
-from .conftest import PIN, SAVE, ApiServer, FakeClock, json_pin
-
-MakeClient = Callable[..., Awaitable[Client]]
+from .conftest import PIN, SAVE, ApiServer, FakeClock, MakeClient, json_pin
 
 
 def failing_then_ok(*failures: web.Response) -> Callable[[web.Request], Awaitable[web.Response]]:
