@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -16,6 +17,8 @@ from yarl import URL
 from aiopinterest import Client, RetryPolicy
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: The ``make_client`` fixture: ``await make_client(**client_kwargs)``, a Client on the test server and fake clock.
+MakeClient = Callable[..., Awaitable[Client]]
 
 #: The routes of the operations transport tests call through the public API. Pin ids are digits (the spec's
 #: pattern); ``pins.get`` is in category ``org_read``, ``pins.save`` and ``pins.delete`` in ``org_write``,
@@ -178,7 +181,7 @@ def deterministic_retry() -> RetryPolicy:
 @pytest.fixture
 async def make_client(
     server: ApiServer, clock: FakeClock, deterministic_retry: RetryPolicy
-) -> AsyncIterator[Callable[..., Awaitable[Client]]]:
+) -> AsyncIterator[MakeClient]:
     clients: list[Client] = []
 
     async def make(**kwargs: Any) -> Client:
@@ -195,6 +198,19 @@ async def make_client(
     yield make
     for client in clients:
         await client.close()
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A port where connecting is refused for the whole test.
+
+    The socket stays bound (never listening) until the test ends: a port merely picked and released could be
+    taken meanwhile by another server, or be chosen by the kernel as the client's own source port, which
+    connects the socket to itself (TCP simultaneous open) and gets an answer instead of a refusal.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 async def json_pin(request: web.Request) -> web.Response:

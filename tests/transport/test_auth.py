@@ -21,9 +21,7 @@ from aiopinterest.errors import (
 )
 from aiopinterest.models import Pin
 
-from .conftest import PIN, ApiServer, FakeClock, json_pin
-
-MakeClient = Callable[..., Awaitable[Client]]
+from .conftest import PIN, ApiServer, FakeClock, MakeClient, json_pin
 
 APP_ID = "app-1234"
 APP_SECRET = "app-secret-s3cr3t"

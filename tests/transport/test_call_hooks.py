@@ -11,9 +11,8 @@ from aiohttp import web
 from aiopinterest import CallEndEvent, CallEvent, Client, RequestEvent, ResponseEvent
 from aiopinterest.errors import NotFoundError
 
-from .conftest import PIN, ApiServer, FakeClock, json_pin
+from .conftest import PIN, ApiServer, FakeClock, MakeClient, json_pin
 
-MakeClient = Callable[..., Awaitable[Client]]
 Event = CallEvent | CallEndEvent | RequestEvent | ResponseEvent
 
 

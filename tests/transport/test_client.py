@@ -27,9 +27,7 @@ from aiopinterest.errors import (
 )
 from aiopinterest.models import Pin
 
-from .conftest import PIN, SAVE, ApiServer, FakeClock, json_pin
-
-MakeClient = Callable[..., Awaitable[Client]]
+from .conftest import PIN, SAVE, ApiServer, FakeClock, MakeClient, json_pin
 
 
 def test_base_url_follows_sandbox() -> None:

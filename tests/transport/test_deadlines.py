@@ -5,23 +5,20 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 import pytest
 from aiohttp import web
 
-from aiopinterest import Client, RequestOptions, RetryPolicy, Timeout
+from aiopinterest import RequestOptions, RetryPolicy, Timeout
 
 # Unit tests below drive this internal class directly: its races cannot be staged through a client call.
 from aiopinterest._transport.deadlines import AttemptDeadlines
 from aiopinterest.errors import RequestTimeoutError
 from aiopinterest.models import Pin
 
-from .conftest import PIN, SAVE, ApiServer, json_pin
-
-MakeClient = Callable[..., Awaitable[Client]]
+from .conftest import PIN, SAVE, ApiServer, MakeClient, json_pin
 
 
 def stalled_route(server: ApiServer, method: str = "GET") -> None:

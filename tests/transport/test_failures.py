@@ -9,13 +9,12 @@ import contextlib
 import datetime
 import gc
 import ipaddress
-import socket
 import ssl
 import threading
 import time
 import traceback
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -37,9 +36,8 @@ from aiopinterest.errors import (
 )
 from aiopinterest.models import AdAccount, Pin
 
-from .conftest import AD_ACCOUNT, PIN, ApiServer, FakeClock, json_ad_account, json_pin
+from .conftest import AD_ACCOUNT, PIN, ApiServer, FakeClock, MakeClient, json_ad_account, json_pin
 
-MakeClient = Callable[..., Awaitable[Client]]
 TOKEN = "secret-bearer-0123456789"
 APP_ID, APP_SECRET, REFRESH = "app-1", "app-secret-abcdef", "refresh-secret-98765"
 SECRETS = (TOKEN, APP_SECRET, REFRESH, base64.b64encode(f"{APP_ID}:{APP_SECRET}".encode()).decode())
@@ -279,29 +277,22 @@ def test_urls_with_signatures_are_redacted_in_aiohttp_messages() -> None:
     assert "X-Amz-Signature=REDACTED&part=1" in str(error)
 
 
-def refused_base_url() -> str:
-    """The base URL of a port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v5"
-
-
 async def test_a_refused_connection_retried_to_exhaustion_is_reported_as_a_connection_failure(
-    clock: FakeClock,
+    clock: FakeClock, refused_port: int
 ) -> None:
-    async with Client(TOKEN, base_url=refused_base_url(), clock=clock) as client:
+    async with Client(TOKEN, base_url=f"http://127.0.0.1:{refused_port}/v5", clock=clock) as client:
         with pytest.raises(ConnectError, match=r"Cannot connect .* \(after 5 attempts\)") as caught:
             await get_pin(client)
     assert caught.value.attempts == 5
 
 
 async def test_a_refused_connection_is_reported_as_such_when_the_next_retry_would_pass_the_timeout(
-    clock: FakeClock,
+    clock: FakeClock, refused_port: int
 ) -> None:
     # Backoff 0.25 s after the first attempt (the default policy with jitter 0.5): more than the call has left.
     retry = RetryPolicy(jitter=lambda: 0.5)
-    async with Client(TOKEN, base_url=refused_base_url(), clock=clock, timeout=0.2, retry=retry) as client:
+    base_url = f"http://127.0.0.1:{refused_port}/v5"
+    async with Client(TOKEN, base_url=base_url, clock=clock, timeout=0.2, retry=retry) as client:
         with pytest.raises(ConnectError, match="Cannot connect") as caught:
             await get_pin(client)
     assert caught.value.attempts == 1

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import logging
 import math
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import anyio
@@ -16,9 +16,8 @@ from aiohttp import web
 from aiopinterest import Client
 from aiopinterest.errors import RateLimitError
 
-from .conftest import AD_ACCOUNT, PIN, ApiServer, FakeClock, json_ad_account, json_pin
+from .conftest import AD_ACCOUNT, PIN, ApiServer, FakeClock, MakeClient, json_ad_account, json_pin
 
-MakeClient = Callable[..., Awaitable[Client]]
 # Calls of two categories: pins.get is org_read, ad_accounts.get is ads_read.
 WARM_UP, HOLDER, LIMITED = "900", "901", "902"
 

@@ -8,17 +8,15 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import web
 
-from aiopinterest import Client, RawResponse, RequestOptions, RetryPolicy
+from aiopinterest import RawResponse, RequestOptions, RetryPolicy
 from aiopinterest.errors import APIError, NotFoundError, ServerError
 
-from .conftest import PIN, ApiServer
+from .conftest import PIN, ApiServer, MakeClient
 
-MakeClient = Callable[..., Awaitable[Client]]
 logger = logging.getLogger("aiopinterest")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email.utils
 import errno
-import socket
 from collections.abc import Awaitable, Callable, Iterator
 
 import aiohttp
@@ -12,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 
-from aiopinterest import Client, RequestOptions, RetryPolicy, Timeout
+from aiopinterest import RequestOptions, RetryPolicy, Timeout
 from aiopinterest.errors import (
     ConnectError,
     RateLimitError,
@@ -22,9 +21,7 @@ from aiopinterest.errors import (
 )
 from aiopinterest.models import Pin
 
-from .conftest import PIN, SAVE, ApiServer, FakeClock, json_pin
-
-MakeClient = Callable[..., Awaitable[Client]]
+from .conftest import PIN, SAVE, ApiServer, FakeClock, MakeClient, json_pin
 
 
 def failing_then_ok(*failures: web.Response) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -199,19 +196,6 @@ async def test_disabled_policy_never_retries(server: ApiServer, make_client: Mak
     with pytest.raises(ServerError):
         await client.pins.get(pin_id="1")
     assert server.hits["/v5/pins/1"] == 1
-
-
-@pytest.fixture
-def refused_port() -> Iterator[int]:
-    """A port where connecting is refused for the whole test.
-
-    The socket stays bound (never listening) until the test ends: a port merely picked and released could be
-    taken meanwhile by another server, or be chosen by the kernel as the client's own source port, which
-    connects the socket to itself (TCP simultaneous open) and gets an answer instead of a refusal.
-    """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

@@ -12,12 +12,11 @@ import anyio
 import pytest
 from aiohttp import web
 
-from aiopinterest import Client, ResponseEvent, Timeout
+from aiopinterest import ResponseEvent, Timeout
 from aiopinterest.errors import ClientClosedError, NotFoundError, RequestTimeoutError, TransportError
 
-from .conftest import PIN, ApiServer, FakeClock, json_pin
+from .conftest import PIN, ApiServer, FakeClock, MakeClient, json_pin
 
-MakeClient = Callable[..., Awaitable[Client]]
 MakeServer = Callable[[], Awaitable[ApiServer]]
 PIECE = b"x" * 10_000
 PIECES = 100

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -21,9 +21,8 @@ from aiopinterest import Client
 from aiopinterest.errors import NotFoundError
 from aiopinterest.telemetry import Telemetry, instrument
 
-from .conftest import ApiServer, FakeClock
+from .conftest import ApiServer, FakeClock, MakeClient
 
-MakeClient = Callable[..., Awaitable[Client]]
 ROUTE = "/v5/pins/{pin_id}"
 
 

@@ -1,4 +1,4 @@
-"""The hand-written HTTP runtime under every generated method: session, auth, gates, retries, metrics, hooks."""
+"""The hand-written HTTP runtime under every generated method: session, auth, governor, retries, metrics, hooks."""
 
 from .auth import OAuthToken
 from .clock import Clock, SystemClock
@@ -19,5 +19,4 @@ __all__ = [
     "ResponseEvent",
     "RetryPolicy",
     "SystemClock",
-    "Timeout",
 ]

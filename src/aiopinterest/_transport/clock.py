@@ -11,7 +11,7 @@ import anyio
 class Clock(Protocol):
     """Where the transport reads the time and waits.
 
-    ``monotonic`` measures intervals (gates, backoff, token expiry); ``time`` is the wall clock, needed only to
+    ``monotonic`` measures intervals (rate limits, backoff, token expiry); ``time`` is the wall clock, needed only to
     turn an HTTP-date ``Retry-After`` into a delay. Timeouts always run on the event loop's real clock.
     """
 

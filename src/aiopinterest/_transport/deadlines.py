@@ -129,7 +129,7 @@ class AttemptDeadlines:
 class CallDeadline(msgspec.Struct):
     """What is left of one call's total timeout; waits for a concurrency slot are given back.
 
-    Enforced by bounding each wait (token renewal, gates, backoff) and each attempt's aiohttp ``total`` timeout
+    Enforced by bounding each wait (token renewal, the rate-limit queue, backoff) and each attempt's aiohttp ``total`` timeout
     with what remains, rather than by one cancel scope around the call: entering an anyio cancel scope costs about
     as much as the rest of the SDK's per-request work together.
     """

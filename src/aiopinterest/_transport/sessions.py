@@ -51,11 +51,6 @@ class Sessions:
     def closed(self) -> bool:
         return self._closed
 
-    @property
-    def current(self) -> aiohttp.ClientSession | None:
-        """The session of the current loop, if one was made (for tests and diagnostics)."""
-        return self._given if self._given is not None else self._session
-
     def begin(self) -> tuple[aiohttp.ClientSession, Task]:
         """Enter a call: the session to send it with, and the call's task, to be given to :meth:`end`.
 
@@ -132,7 +127,6 @@ class Sessions:
                 raise ClientClosedError(f"{problem}: this Client was given it as session=")
         else:
             self._retire_session()
-            # Headroom above max_concurrency: token renewals run outside the concurrency slots.
             session = self._session = create_session(connections=self._connections)
             keeper = self._keeper = loop.create_task(
                 self._close_when_loop_ends(session), name="aiopinterest: close the session as its loop ends"
