@@ -37,7 +37,9 @@ class RetryPolicy:
     ``max_wait`` seconds:
 
     - 429, for every method: after ``Retry-After`` (seconds or an HTTP date), else ``X-RateLimit-Reset``, else
-      backoff. The whole rate-limit category waits with it (see the rate-limit governor).
+      backoff. The transport does not sleep that delay in the one request: a wait the server gave blocks the
+      whole category in the rate-limit governor, and without one the governor paces the retry at the rate it
+      finds from the 429s.
     - a connection that could not be made (:class:`~aiopinterest.errors.ConnectError`), for every method: the
       request provably never reached the server.
     - ``retry_statuses`` (500, 502, 503, 504; honouring ``Retry-After`` when sent), read timeouts and connections
