@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 import os
 import re
 import urllib.parse
@@ -13,7 +12,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import aiohttp
-import anyio
 import msgspec
 from yarl import URL
 
@@ -34,8 +32,6 @@ from ._transport.retry import RetryPolicy
 from ._transport.transport import Transport
 from ._version import __version__
 from .errors import (
-    MissingScopeError,
-    RequestTimeoutError,
     RequestValidationError,
     ResponseValidationError,
     SandboxUnsupportedError,
@@ -263,15 +259,14 @@ class Client(GeneratedNamespaces):
     ) -> T:
         """Call one API operation: the single entry of every generated method (and of pagination).
 
-        Checks sandbox support and OAuth scopes, validates and serialises the arguments (``build_request``),
-        sends through the transport (auth, gates, retries, concurrency, timeouts, hooks, metrics), and decodes a
-        2xx body into ``response_type`` (``type(None)``: no body expected, returns ``None``).
+        Checks sandbox support, validates and serialises the arguments (``build_request``), sends through the
+        transport (auth and the operation's OAuth scopes, governor, retries, concurrency, timeouts, hooks,
+        metrics), and decodes a 2xx body into ``response_type`` (``type(None)``: no body expected, returns
+        ``None``).
         """
         if self.sandbox and not operation.sandbox:
             raise _sandbox_unsupported(operation)
         prepared = build_request(operation, path, query, body)
-        if operation.scopes and self._scopes_checked:
-            await self._check_scopes(operation, options.timeout if options is not None else None)
         request = self._operation_request(operation, prepared, options)
         if options is None:
             response = await self._transport.send(request)
@@ -314,26 +309,8 @@ class Client(GeneratedNamespaces):
             category=operation.ratelimit_category,
             operation_id=operation.operation_id,
             authenticated=True,
+            scopes=operation.scopes if self._scopes_checked else (),
         )
-
-    async def _check_scopes(self, operation: Operation, timeout: float | Timeout | None) -> None:  # noqa: ASYNC109
-        if self._auth.granted_scopes is None and self._auth.can_renew:
-            # Obtaining the token tells us its scopes: within the call's timeout, as a renewal in the call would be.
-            if timeout is None or isinstance(timeout, Timeout):
-                timeout = (timeout or self._transport.timeout).total
-            with anyio.move_on_after(math.inf if timeout is None else timeout) as waiting:
-                await self._auth.bearer()
-            if waiting.cancelled_caught:
-                raise RequestTimeoutError(
-                    f"{operation.namespace}.{operation.name}: no access token within the call's timeout of "
-                    f"{timeout:g} s"
-                )
-        granted = self._auth.granted_scopes
-        if granted is None:
-            return
-        missing = tuple(scope for scope in operation.scopes if scope not in granted)
-        if missing:
-            raise MissingScopeError(operation.operation_id, missing)
 
     async def _request_raw(
         self,

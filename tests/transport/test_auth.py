@@ -564,3 +564,30 @@ async def test_a_token_renewal_is_logged_at_info_without_the_token(
     ]
     assert renewals == ["renewed the access token (valid for 3600 s)"]
     assert REFRESH_TOKEN not in caplog.text and APP_SECRET not in caplog.text
+
+
+class SlowTokenServer(TokenServer):
+    """A TokenServer whose token endpoint and Pins each take ``delay`` seconds to answer."""
+
+    delay = 0.2
+
+    async def token(self, request: web.Request) -> web.Response:
+        await anyio.sleep(self.delay)
+        return await super().token(request)
+
+    async def item(self, request: web.Request) -> web.Response:
+        await anyio.sleep(self.delay)
+        return await super().item(request)
+
+
+async def test_obtaining_the_token_for_the_scope_check_counts_against_the_call_timeout(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    SlowTokenServer(server)
+    client = await make_client(
+        access_token=None, app_id=APP_ID, app_secret=APP_SECRET, refresh_token=REFRESH_TOKEN
+    )
+
+    # 0.2 s for the token that makes the scopes known, then 0.2 s for the Pin: one call, past its 0.3 s.
+    with pytest.raises(RequestTimeoutError):
+        await client.pins.get(pin_id="1", options=RequestOptions(timeout=0.3))

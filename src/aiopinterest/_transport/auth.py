@@ -15,7 +15,7 @@ from typing import Protocol
 import anyio
 import msgspec
 
-from ..errors import CredentialsError, ResponseValidationError
+from ..errors import CredentialsError, MissingScopeError, ResponseValidationError
 from .clock import Clock
 from .response import Response
 
@@ -157,6 +157,15 @@ class Authenticator:
     def granted_scopes(self) -> frozenset[str] | None:
         """The scopes the token carries, when known (from the token response, or given by the caller)."""
         return self._scopes
+
+    def check_scopes(self, needed: tuple[str, ...], operation_id: str | None) -> None:
+        """Refuse a request needing scopes the token is known to lack (scopes unknown: nothing to refuse)."""
+        granted = self._scopes
+        if granted is None:
+            return
+        missing = tuple(scope for scope in needed if scope not in granted)
+        if missing:
+            raise MissingScopeError(operation_id or "this request", missing)
 
     @property
     def kind(self) -> str:

@@ -31,3 +31,5 @@ class OutgoingRequest(msgspec.Struct, kw_only=True):
     authorization: str | None = None
     # The caller vouches that sending it twice is harmless, so timeouts and 5xx may be retried.
     replay_safe: bool = False
+    # The OAuth scopes it needs: refused before sending once the token's scopes are known and lack one.
+    scopes: tuple[str, ...] = ()

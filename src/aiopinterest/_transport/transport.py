@@ -198,7 +198,10 @@ class Transport:
                 call.attempt += 1
                 token = None
                 if request.authenticated:
+                    # Within the call's deadline: obtaining the token is what makes its scopes known.
                     token = self._auth.fresh_token() or await call.deadline.bound(self._auth.bearer())
+                    if request.scopes:
+                        self._auth.check_scopes(request.scopes, request.operation_id)
                 permit = self._admit_now(request) or await self._admit(call)
                 outcome = await self._attempt(call, token, permit, stream)
                 if isinstance(outcome, StreamedResponse):
