@@ -88,24 +88,6 @@ async def work(port: int, calls: int, budget: str) -> dict[str, float]:
 
 
 @contextmanager
-def api_server() -> Iterator[int]:
-    """bench/ratelimit.py's Pinterest-shaped server in its own process; yields its port."""
-    process = subprocess.Popen(
-        [sys.executable, str(Path(ratelimit.__file__)), "--serve", SHAPE],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        yield int(process.stdout.readline().split()[1])
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        process.wait(timeout=30)
-
-
-@contextmanager
 def redis_server(directory: str) -> Iterator[int]:
     """A redis-server on a free loopback port, persistence off; yields its port."""
     binary = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/bin:/usr/sbin")
@@ -184,7 +166,7 @@ def measure(processes: int, calls: int, redis_port: int | None, *, paced: bool =
     shares = [calls // processes + (index < calls % processes) for index in range(processes)]
     environment = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     environment.pop("PINTEREST_REDIS_URL", None)
-    with api_server() as port:
+    with ratelimit.serving(ratelimit.__file__, SHAPE) as port:
         workers = [
             subprocess.Popen(
                 [sys.executable, __file__, "--worker", str(port), str(share), budget],
