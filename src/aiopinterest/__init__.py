@@ -34,8 +34,10 @@ __all__ = [
     "RawResponse",
     "RequestEvent",
     "RequestOptions",
+    "Response",
     "ResponseEvent",
     "RetryPolicy",
+    "StreamedResponse",
     "Timeout",
     "UnsetType",
     "__version__",
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
         ResponseEvent,
         RetryPolicy,
     )
+    from ._transport.response import Response, StreamedResponse
     from .errors import APIError, PinterestError
     from .pagination import AsyncPaginator, Page
 
@@ -84,6 +87,8 @@ _LAZY = {
     "RequestEvent": ("._transport", "RequestEvent"),
     "ResponseEvent": ("._transport", "ResponseEvent"),
     "RetryPolicy": ("._transport", "RetryPolicy"),
+    "Response": ("._transport.response", "Response"),
+    "StreamedResponse": ("._transport.response", "StreamedResponse"),
     "Timeout": ("._options", "Timeout"),
     # msgspec's own marker, so that structs omit such fields when they are encoded.
     "UNSET": ("msgspec", "UNSET"),

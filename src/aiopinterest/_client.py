@@ -312,7 +312,7 @@ class Client(GeneratedNamespaces):
             scopes=operation.scopes if self._scopes_checked else (),
         )
 
-    async def _request_raw(
+    async def request(
         self,
         method: str,
         url: str | URL,
@@ -320,29 +320,36 @@ class Client(GeneratedNamespaces):
         query: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
         body: Body = None,
-        authenticated: bool = False,
-        category: str = EXTERNAL_CATEGORY,
+        authenticated: bool | None = None,
+        category: str | None = None,
         replay_safe: bool = False,
         # A parameter, not a caller's cancel scope: the budget excludes waits for a concurrency slot.
         timeout: float | Timeout | None = None,  # noqa: ASYNC109
         raise_for_status: bool = True,
         capture: RawResponse | None = None,
     ) -> Response:
-        """Send any HTTP request through the client's transport; for media uploads, report downloads and such.
+        """Send any HTTP request through the client: an endpoint the spec lacks, a report file, an upload.
 
-        The lower entry below :meth:`_request`, for URLs that are not spec operations. It shares the session,
-        the concurrency limit, the retry policy, timeouts, hooks, metrics and logging with API calls.
+        >>> response = await client.request("GET", "/pins/123", query={"ad_account_id": "42"})
+        >>> response.status, len(response.content)
+
+        It shares the session, the concurrency limit, the governor, the retry policy, timeouts, hooks, metrics
+        and logging with the operation methods, which are the typed way to call the API.
 
         Args:
-            url: an absolute URL, sent exactly as given (a presigned S3 URL keeps its signature intact); or a path
-                starting with ``/`` relative to the API base URL.
+            url: a path starting with ``/``, below the API base URL (``"/pins/123"``); or an absolute URL, sent
+                exactly as given (a presigned S3 URL keeps its signature intact).
             query: extra query parameters, appended (encoded) to ``url``.
             headers: request headers (Content-Type included, if there is a body).
             body: bytes, or a zero-argument function returning a fresh aiohttp payload for every attempt
                 (``lambda: form_data()`` for an S3 multipart POST: an aiohttp ``FormData`` cannot be sent twice).
-            authenticated: send the client's bearer token. Only allowed for the API's own origin (else
-                ``ValueError``): the token never goes to S3 or any other host, nor across a redirect.
-            category: the metrics bucket and rate-limit gate; ``"external"`` by default, or an API category.
+            authenticated: send the client's bearer token; by default, exactly when ``url`` is on the API's
+                origin. ``True`` for another origin raises ``ValueError``: the token never goes to S3 or any
+                other host, nor across a redirect.
+            category: the rate-limit category, for the governor and ``client.metrics``. By default the
+                category of the operation at that method and path (and its OAuth scopes are checked), else
+                ``"external"``, which the governor does not pace: name the category of an endpoint the spec
+                lacks.
             replay_safe: the request may be sent twice harmlessly, so a 5xx, a timeout or a lost connection is
                 retried even for POST (the default retries those only for GET, HEAD, PUT, DELETE, OPTIONS).
             timeout: seconds for the whole call, retries included (default: the client's total timeout); or a
@@ -353,8 +360,8 @@ class Client(GeneratedNamespaces):
             capture: also copy the final response into this :class:`RawResponse`.
 
         Returns:
-            The final response: ``status``, ``headers`` (case-insensitive), the whole ``content`` as bytes, and
-            ``url`` with any signature redacted.
+            The final :class:`Response`: ``status``, ``headers`` (case-insensitive), the whole ``content`` as
+            bytes, and the ``url`` it came from (signature included: its repr redacts it).
 
         Raises:
             APIError subclasses as above; ``TransportError`` (``ConnectError``, ``RequestTimeoutError``) when no
@@ -367,7 +374,7 @@ class Client(GeneratedNamespaces):
             raise_for_status=raise_for_status,
         )
 
-    def _stream_raw(
+    def stream(
         self,
         method: str,
         url: str | URL,
@@ -375,24 +382,23 @@ class Client(GeneratedNamespaces):
         query: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
         body: Body = None,
-        authenticated: bool = False,
-        category: str = EXTERNAL_CATEGORY,
+        authenticated: bool | None = None,
+        category: str | None = None,
         replay_safe: bool = False,
         timeout: float | Timeout | None = None,
     ) -> AbstractAsyncContextManager[StreamedResponse]:
-        """Send any HTTP request like :meth:`_request_raw`, and stream the response body; for report downloads.
+        """Send any HTTP request like :meth:`request`, and read the response body as it arrives.
 
-        >>> async with client._stream_raw("GET", report_url, timeout=Timeout(total=None, attempt=None, read=60)) as r:
+        >>> async with client.stream("GET", report_url, timeout=Timeout(total=None, attempt=None, read=60)) as r:
         ...     async for chunk in r.iter_chunks():
         ...         ...
 
-        Everything before the body (concurrency slot, auth, gates, redirects, hooks, metrics, logging, and the
-        retry policy for failures and error statuses) is shared with API calls; the slot is held until the block
-        exits, which closes the response. The body is read in chunks, never held whole; a failure while reading
-        raises ``TransportError`` and is not retried. A status >= 400 (after retries) raises the typed
-        :class:`~aiopinterest.errors.APIError` on entering the block. The bearer token goes only to the API
-        origin, as for :meth:`_request_raw`; a session passed as ``session=`` keeps its own credentials to the
-        API origin too.
+        Everything before the body (concurrency slot, auth, governor, redirects, hooks, metrics, logging, and
+        the retry policy for failures and error statuses) is as for :meth:`request`; the slot is held until the
+        block exits, which closes the response. The body is read in chunks, never held whole; a failure while
+        reading raises ``TransportError`` and is not retried. A status >= 400 (after retries) raises the typed
+        :class:`~aiopinterest.errors.APIError` on entering the block. A session passed as ``session=`` keeps
+        its own credentials to the API origin only, as the bearer token.
 
         ``timeout`` counts to the end of the body: for a large download, give a :class:`Timeout` without
         ``total`` and ``attempt`` but with a ``read`` timeout (the longest silence).
@@ -409,8 +415,8 @@ class Client(GeneratedNamespaces):
         query: Mapping[str, str] | Sequence[tuple[str, str]] | None,
         headers: Mapping[str, str] | None,
         body: Body,
-        authenticated: bool,
-        category: str,
+        authenticated: bool | None,
+        category: str | None,
         replay_safe: bool,
     ) -> OutgoingRequest:
         """The request of a raw call: ``url`` absolute and sent as given, or a path below the API base URL."""
@@ -422,15 +428,42 @@ class Client(GeneratedNamespaces):
             target = URL(url, encoded=True)
         if query:
             target = target.extend_query(query)
+        method = method.upper()
+        on_api = target.scheme == self._api_scheme and target.raw_authority == self._api_authority
+        operation = None
+        if on_api and category is None and target.raw_path.startswith(self._api_path + "/"):
+            operation = _operation_at(method, target.raw_path[len(self._api_path) :])
         return OutgoingRequest(
-            method=method.upper(),
+            method=method,
             url=target,
             body=body,
             headers=dict(headers or {}),
-            category=category,
-            authenticated=authenticated,
+            category=category or (operation.ratelimit_category if operation else EXTERNAL_CATEGORY),
+            operation_id=operation.operation_id if operation else None,
+            authenticated=on_api if authenticated is None else authenticated,
             replay_safe=replay_safe,
+            scopes=operation.scopes if operation and self._scopes_checked else (),
         )
+
+
+def _operation_at(method: str, path: str) -> Operation | None:
+    """The operation the spec has for ``method`` at ``path`` (below the API root), if any."""
+    for operation, pattern in _path_patterns():
+        if operation.method == method and pattern.fullmatch(path):
+            return operation
+    return None
+
+
+@functools.cache
+def _path_patterns() -> list[tuple[Operation, re.Pattern[str]]]:
+    from ._generated.operations import OPERATIONS
+
+    # Fewer path parameters first: GET /pins/analytics is that operation, not /pins/{pin_id}.
+    operations = sorted(OPERATIONS.values(), key=lambda operation: operation.path.count("{"))
+    return [
+        (operation, re.compile("[^/]+".join(map(re.escape, re.split(r"\{[^}]+\}", operation.path)))))
+        for operation in operations
+    ]
 
 
 def _env(name: str) -> str | None:

@@ -36,7 +36,7 @@ class Requester(Protocol):
         options: RequestOptions | None = None,
     ) -> T: ...
 
-    async def _request_raw(
+    async def request(
         self,
         method: str,
         url: str | URL,
@@ -44,8 +44,8 @@ class Requester(Protocol):
         query: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
         body: Body = None,
-        authenticated: bool = False,
-        category: str = ...,
+        authenticated: bool | None = None,
+        category: str | None = None,
         replay_safe: bool = False,
         timeout: float | Timeout | None = None,  # noqa: ASYNC109
         raise_for_status: bool = True,

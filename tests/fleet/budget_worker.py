@@ -23,7 +23,7 @@ async def main(redis_url: str, base_url: str, steps: list[str]) -> None:
     ) as client:
 
         async def call(path: str) -> int:
-            response = await client._request_raw(
+            response = await client.request(
                 "GET", path, authenticated=True, category=CATEGORY, raise_for_status=False
             )
             return response.status

@@ -79,7 +79,7 @@ def fleet_client(redis_url: str, api: ApiServer, **options: object) -> Client:
 
 
 async def call(client: Client, path: str) -> int:
-    response = await client._request_raw("GET", path, authenticated=True, category=budget_worker.CATEGORY)
+    response = await client.request("GET", path, authenticated=True, category=budget_worker.CATEGORY)
     return response.status
 
 

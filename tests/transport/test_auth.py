@@ -280,19 +280,17 @@ async def test_bearer_goes_only_to_the_api_origin(
     await other.start()
     client = await make_client()
 
-    # Private entry: _request_raw carries media uploads to S3, where this rule matters; no public raw call exists.
-    response = await client._request_raw("POST", str(other.url("/upload")), body=b"file")
+    response = await client.request("POST", str(other.url("/upload")), body=b"file")
     assert response.status == 204 and seen == [None]
     with pytest.raises(ValueError, match="refusing to send the access token"):
-        await client._request_raw("POST", str(other.url("/upload")), body=b"file", authenticated=True)
+        await client.request("POST", str(other.url("/upload")), body=b"file", authenticated=True)
 
 
 async def test_authenticated_raw_request_to_the_api(server: ApiServer, make_client: MakeClient) -> None:
     TokenServer(server, valid=OLD_TOKEN)
     client = await make_client(access_token=OLD_TOKEN)
 
-    # Private entry: _request_raw is what report downloads use for API-origin URLs; no public raw call exists.
-    response = await client._request_raw("GET", "/pins/7", authenticated=True, category="org_read")
+    response = await client.request("GET", "/pins/7", authenticated=True, category="org_read")
     assert response.status == 200 and b'"7"' in response.content
     assert client.metrics["org_read"].requests == 1
 

@@ -17,6 +17,7 @@ from aiopinterest.errors import (
     APIError,
     BadRequestError,
     ConflictError,
+    MissingScopeError,
     NotFoundError,
     PermissionDeniedError,
     RequestValidationError,
@@ -275,26 +276,68 @@ async def test_metrics_count_bytes_and_sum_categories(server: ApiServer, make_cl
     assert "ads_read" not in client.metrics and len(client.metrics) == 2
 
 
+async def test_raw_request_to_an_operation_path_is_paced_and_checked_as_that_operation(
+    server: ApiServer, make_client: MakeClient
+) -> None:
+    authorizations: list[str | None] = []
+
+    async def pin(request: web.Request) -> web.Response:
+        authorizations.append(request.headers.get("Authorization"))
+        return await json_pin(request)
+
+    server.route("GET", "/v5/pins/{pin_id}", pin)
+    server.route("GET", "/v5/pins/analytics", pin)
+    server.route("GET", "/v5/beta/things", pin)
+    calls: list[tuple[str, str | None]] = []
+    client = await make_client(scopes={"pins:read", "boards:read"})
+    client.hooks.call_start.append(lambda event: calls.append((event.category, event.operation_id)))
+
+    response = await client.request("GET", "/pins/7", query={"ad_account_id": "1"})
+    assert response.status == 200 and b'"7"' in response.content
+    await client.request("GET", "/pins/analytics")
+    await client.request("GET", f"{server.base_url}/beta/things")
+    await client.request("GET", "/beta/things", category="org_read")
+
+    # The token goes to the API origin by default; the category and scopes are those of the operation there.
+    assert authorizations == ["Bearer test-access-token"] * 4
+    assert calls == [
+        ("org_read", "pins/get"),
+        ("org_analytics", "multi_pins/analytics"),
+        ("external", None),
+        ("org_read", None),
+    ]
+    with pytest.raises(MissingScopeError, match="pins/create"):
+        await client.request("POST", "/pins", body=b"{}")
+    assert len(authorizations) == 4
+
+
+async def test_raw_response_repr_keeps_the_signature_out(server: ApiServer, make_client: MakeClient) -> None:
+    async def report(request: web.Request) -> web.Response:
+        return web.Response(text="a,b")
+
+    server.route("GET", "/report.csv", report)
+    client = await make_client()
+    response = await client.request("GET", str(server.url("/report.csv?X-Amz-Signature=s3cr3t")))
+    assert response.url.query["X-Amz-Signature"] == "s3cr3t"
+    assert "s3cr3t" not in repr(response) and "<3 bytes>" in repr(response)
+
+
 async def test_raw_request_can_return_error_statuses(server: ApiServer, make_client: MakeClient) -> None:
-    # Private entry: _request_raw carries S3 uploads and report downloads; no public raw call exists.
     async def s3_error(request: web.Request) -> web.Response:
         return web.Response(status=400, text="<Error><Code>EntityTooLarge</Code></Error>")
 
     server.route("POST", "/bucket", s3_error)
     client = await make_client()
 
-    response = await client._request_raw(
-        "POST", str(server.url("/bucket")), body=b"x", raise_for_status=False
-    )
+    response = await client.request("POST", str(server.url("/bucket")), body=b"x", raise_for_status=False)
     assert response.status == 400 and b"EntityTooLarge" in response.content
     with pytest.raises(BadRequestError):
-        await client._request_raw("POST", str(server.url("/bucket")), body=b"x")
+        await client.request("POST", str(server.url("/bucket")), body=b"x")
 
 
 async def test_raw_request_body_factory_is_called_per_attempt(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    # Private entry: _request_raw carries S3 uploads and report downloads; no public raw call exists.
     received: list[bytes] = []
 
     async def flaky_upload(request: web.Request) -> web.Response:
@@ -309,7 +352,7 @@ async def test_raw_request_body_factory_is_called_per_attempt(
         data.add_field("file", b"payload", filename="f.bin")
         return data
 
-    response = await client._request_raw("POST", str(server.url("/bucket")), body=form, replay_safe=True)
+    response = await client.request("POST", str(server.url("/bucket")), body=form, replay_safe=True)
     assert response.status == 204 and len(received) == 2
     assert all(b"payload" in body for body in received)
 
@@ -317,7 +360,6 @@ async def test_raw_request_body_factory_is_called_per_attempt(
 async def test_presigned_url_is_sent_verbatim_and_redacted_in_errors(
     server: ApiServer, make_client: MakeClient
 ) -> None:
-    # Private entry: _request_raw carries S3 uploads and report downloads; no public raw call exists.
     seen: list[str] = []
 
     async def download(request: web.Request) -> web.Response:
@@ -329,7 +371,7 @@ async def test_presigned_url_is_sent_verbatim_and_redacted_in_errors(
     url = str(server.url("/")) + "report.csv?X-Amz-Credential=AKIA%2F20240101&X-Amz-Signature=abc%3Ddef"
 
     with pytest.raises(PermissionDeniedError) as caught:
-        await client._request_raw("GET", url)
+        await client.request("GET", url)
 
     assert seen == ["/report.csv?X-Amz-Credential=AKIA%2F20240101&X-Amz-Signature=abc%3Ddef"]
     assert "abc" not in str(caught.value) and "AKIA" not in str(caught.value)

@@ -335,9 +335,8 @@ async def test_a_failure_inside_the_body_writer_is_raised_as_itself_and_not_retr
     client = await make_client()
 
     with pytest.raises(type(failure)) as caught:
-        # Private entry: only media uploads send a payload object, through _request_raw; no public raw call.
         # replay_safe: even a request the policy would replay after a lost connection is not retried.
-        await client._request_raw(
+        await client.request(
             "POST", str(server.url("/upload")), body=lambda: FailingPayload(failure), replay_safe=True
         )
 

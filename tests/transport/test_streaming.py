@@ -1,7 +1,4 @@
-"""Client._stream_raw: bodies read in chunks, sharing slots, retries, hooks, metrics and token rules with API calls.
-
-Private entry: ``_stream_raw`` is the seam report downloads stream through; there is no public raw call, and its
-behaviours (read timeouts mid-body, the slot held until the block exits) cannot be staged through one report."""
+"""Client.stream: bodies read in chunks, sharing slots, retries, hooks, metrics and token rules with API calls."""
 
 from __future__ import annotations
 
@@ -48,7 +45,7 @@ async def test_the_body_arrives_in_chunks_and_is_counted_on_close(
     client = await make_client(on_response=events.append)
 
     largest = total = 0
-    async with client._stream_raw("GET", str(server.url("/files/big"))) as response:
+    async with client.stream("GET", str(server.url("/files/big"))) as response:
         assert (response.status, response.headers["Content-Type"]) == (200, "text/csv")
         async for chunk in response.iter_chunks(4096):
             largest, total = max(largest, len(chunk)), total + len(chunk)
@@ -73,7 +70,7 @@ async def test_the_stream_holds_its_concurrency_slot_until_closed(
         api_call_done.set()
 
     async with anyio.create_task_group() as tasks:
-        async with client._stream_raw("GET", str(server.url("/files/big"))) as response:
+        async with client.stream("GET", str(server.url("/files/big"))) as response:
             tasks.start_soon(api_call)
             await response.read(10)  # then stop reading: leaving the block must free the slot
             await anyio.sleep(0.05)
@@ -93,7 +90,7 @@ async def test_failures_before_the_body_are_retried(
     server.route("GET", "/files/big", unavailable_then_file)
     client = await make_client()
 
-    async with client._stream_raw("GET", str(server.url("/files/big"))) as response:
+    async with client.stream("GET", str(server.url("/files/big"))) as response:
         assert len(await response.read()) == len(PIECE) * PIECES
 
     assert server.hits["/files/big"] == 2 and clock.sleeps == [0.25]
@@ -110,7 +107,7 @@ async def test_an_error_status_raises_the_typed_error_on_entering(
     client = await make_client()
 
     with pytest.raises(NotFoundError) as caught:
-        async with client._stream_raw("GET", str(server.url("/files/gone"))):
+        async with client.stream("GET", str(server.url("/files/gone"))):
             pytest.fail("the block must not run")
     assert b"NoSuchKey" in caught.value.body
 
@@ -128,7 +125,7 @@ async def test_a_body_that_breaks_off_raises_transport_error_and_is_not_retried(
     client = await make_client()
 
     with pytest.raises(TransportError, match="broke off"):
-        async with client._stream_raw("GET", str(server.url("/files/cut"))) as response:
+        async with client.stream("GET", str(server.url("/files/cut"))) as response:
             async for _ in response.iter_chunks():
                 pass
     assert server.hits["/files/cut"] == 1
@@ -152,12 +149,12 @@ async def test_the_bearer_token_never_goes_to_another_host(
     server.route("GET", "/v5/export", redirect_away)
     client = await make_client()
 
-    async with client._stream_raw("GET", str(other.url("/file"))) as response:
+    async with client.stream("GET", str(other.url("/file"))) as response:
         assert await response.read() == b"file"
-    async with client._stream_raw("GET", "/export", authenticated=True) as response:
+    async with client.stream("GET", "/export", authenticated=True) as response:
         assert await response.read() == b"file"
     with pytest.raises(ValueError, match="refusing to send the access token"):
-        async with client._stream_raw("GET", str(other.url("/file")), authenticated=True):
+        async with client.stream("GET", str(other.url("/file")), authenticated=True):
             pass
 
     assert seen == [None, None]
@@ -180,9 +177,9 @@ async def test_a_user_session_keeps_its_own_credentials_to_the_api_origin(
 
     async with aiohttp.ClientSession(headers={"Authorization": "Bearer session-secret"}) as session:
         client = await make_client(session=session)
-        async with client._stream_raw("GET", str(other.url("/file"))) as response:
+        async with client.stream("GET", str(other.url("/file"))) as response:
             await response.read()
-        await client._request_raw("POST", str(other.url("/upload")), body=b"data")
+        await client.request("POST", str(other.url("/upload")), body=b"data")
         await client.pins.get(pin_id="1")
 
     assert seen == {"/file": None, "/upload": None, "/v5/pins/1": "Bearer test-access-token"}
@@ -207,7 +204,7 @@ async def test_a_streamed_body_that_stalls_is_cut_off_by_the_attempt_timeout(
     received = 0
     with anyio.fail_after(10), pytest.raises(RequestTimeoutError, match="broke off after 10000 bytes"):
         # The body is read after the transport has returned: the attempt's limit still holds over it.
-        async with client._stream_raw("GET", str(server.url("/files/stalls"))) as response:
+        async with client.stream("GET", str(server.url("/files/stalls"))) as response:
             async for chunk in response.iter_chunks():
                 received += len(chunk)
     assert received == len(PIECE)
@@ -226,7 +223,7 @@ async def test_a_body_still_being_read_when_the_client_closes_raises_client_clos
     server.route("GET", "/files/big", endless)
     client = await make_client()
     try:
-        async with client._stream_raw("GET", str(server.url("/files/big"))) as response:
+        async with client.stream("GET", str(server.url("/files/big"))) as response:
             assert await response.read(len(PIECE)) == PIECE
             await client.close()
             with pytest.raises(ClientClosedError, match="closed"):

@@ -257,8 +257,7 @@ async def test_a_streamed_attempt_ends_when_its_body_is_closed(
     client = await make_client()
     recorded.instrument(client)
 
-    # Private entry: report downloads stream through _stream_raw, which no public call exposes alone.
-    async with client._stream_raw("GET", str(server.url("/files/report.csv"))) as response:
+    async with client.stream("GET", str(server.url("/files/report.csv"))) as response:
         [call] = recorded.finished()  # the call is over once the headers are in; the attempt is not
         assert len(await response.read()) == 10_000
 

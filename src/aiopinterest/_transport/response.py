@@ -11,21 +11,26 @@ import msgspec
 from yarl import URL
 
 from ..errors import ClientClosedError, RequestTimeoutError, TransportError
+from .redact import redact_url
 
 
 # A msgspec Struct: one per response on the hot path, and its __init__ is C.
 class Response(msgspec.Struct, frozen=True):
-    """A response with its whole body: status, headers (case-insensitive), body, and the URL it came from (with
-    its secrets: redact it before it is shown)."""
+    """A response with its whole body, from :meth:`Client.request <aiopinterest.Client.request>`: ``status``,
+    ``headers`` (case-insensitive), ``content``, and the ``url`` it came from, with its secrets (a presigned
+    URL's signature): redact it before showing it; the repr does."""
 
     status: int
     headers: Mapping[str, str]
     content: bytes
     url: URL
 
+    def __repr__(self) -> str:
+        return f"Response(status={self.status}, url={redact_url(self.url)!r}, content=<{len(self.content)} bytes>)"
+
 
 class StreamedResponse:
-    """A response whose body is read as it arrives (from ``Client._stream_raw``), in constant memory.
+    """A response whose body is read as it arrives (from :meth:`Client.stream <aiopinterest.Client.stream>`), in constant memory.
 
     ``status``, ``headers`` (case-insensitive) and ``url`` (secrets redacted) are known at once. Read the body
     with ``async for chunk in response.iter_chunks()`` or ``await response.read(n)``. A failure while reading

@@ -203,7 +203,7 @@ class Report:
             try:
                 # Through the client: its concurrency slots, retries, hooks and metrics; never its bearer token.
                 return await stack.enter_async_context(
-                    self._client._stream_raw("GET", self._url, timeout=_DOWNLOAD_TIMEOUT)
+                    self._client.stream("GET", self._url, authenticated=False, timeout=_DOWNLOAD_TIMEOUT)
                 )
             except APIError as error:
                 # S3 answers 403 once a presigned URL has expired: poll for a fresh one, once.
