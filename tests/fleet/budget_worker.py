@@ -11,7 +11,7 @@ import asyncio
 import json
 import sys
 
-from aiopinterest._client import Client
+from aiopinterest import Client
 
 PREFIX = "fleet-budget"
 CATEGORY = "org_read"

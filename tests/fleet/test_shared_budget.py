@@ -19,7 +19,7 @@ import anyio
 import pytest
 from aiohttp import web
 
-from aiopinterest._client import Client
+from aiopinterest import Client
 from tests.transport.conftest import ApiServer, FakeClock
 
 from . import budget_worker

@@ -16,8 +16,7 @@ import anyio
 import pytest
 from aiohttp import web
 
-from aiopinterest._client import Client
-from aiopinterest._transport.auth import OAuthToken
+from aiopinterest import Client, OAuthToken
 from aiopinterest.errors import ConfigurationError
 from tests.transport.conftest import PIN, ApiServer, json_pin
 
@@ -30,13 +29,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class FleetApi:
     """/v5/oauth/token issuing NEW_TOKEN (held until ``hold_until`` requests were refused, so that the whole
-    fleet needs the renewal at once), and pins.get (/v5/pins/{pin_id}) accepting only NEW_TOKEN."""
+    fleet needs the renewal at once), and pins.get (/v5/pins/{pin_id}) accepting only the token issued last
+    (NEW_TOKEN until :meth:`revoke`)."""
 
     def __init__(self, api: ApiServer, *, hold_until: int = 0, expires_in: int = 2_592_000) -> None:
         self.hold_until = hold_until
         self.expires_in = expires_in
         self.refused = 0
         self.token_requests = 0
+        self.issuing = NEW_TOKEN
         self._everyone_refused = anyio.Event()
         api.route("POST", "/v5/oauth/token", self.token)
         api.route("GET", PIN, self.pin)
@@ -50,7 +51,7 @@ class FleetApi:
                 await self._everyone_refused.wait()
         return web.json_response(
             {
-                "access_token": NEW_TOKEN,
+                "access_token": self.issuing,
                 "refresh_token": worker.REFRESH_TOKEN,
                 "response_type": "refresh_token",
                 "token_type": "bearer",
@@ -61,12 +62,16 @@ class FleetApi:
         )
 
     async def pin(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {NEW_TOKEN}":
+        if request.headers.get("Authorization") != f"Bearer {self.issuing}":
             self.refused += 1
             if self.refused >= self.hold_until:
                 self._everyone_refused.set()
             return web.json_response({"code": 2, "message": "Authentication failed."}, status=401)
         return await json_pin(request)
+
+    def revoke(self) -> None:
+        """Refuse the token issued last from now on; the next renewal issues another."""
+        self.issuing = f"{NEW_TOKEN}-{self.token_requests}"
 
 
 def fleet_client(redis_url: str, api: ApiServer, **kwargs: object) -> Client:
@@ -212,8 +217,7 @@ async def test_redis_lost_during_a_run_renews_in_this_process_with_a_warning(
     async with fleet_client(redis_server.url, api, redis_key_prefix="blink") as client:
         assert (await client.pins.get(pin_id="1")).id == "1"
         redis_server.stop()
-        fleet.expires_in = 1
-        client._auth._expires_at = 0.0  # the token is due for renewal now
+        fleet.revoke()  # the next call is refused and renews the token
         pin = await client.pins.get(pin_id="2")
 
     assert pin.id == "2" and fleet.token_requests == 2
@@ -225,10 +229,11 @@ def test_importing_aiopinterest_does_not_import_redis() -> None:
         "import sys; sys.modules['redis'] = None\n"  # as if not installed
         "import aiopinterest, asyncio\n"
         "from aiopinterest.errors import ConfigurationError\n"
-        "client = aiopinterest.Client('t', redis_url='redis://127.0.0.1:1/0')\n"
+        # Nothing listens at either address: the error must come before any connection is tried.
+        "client = aiopinterest.Client('t', base_url='http://127.0.0.1:1/v5', redis_url='redis://127.0.0.1:1/0')\n"
         "async def first_call():\n"
         "    try:\n"
-        "        await client._auth.bearer()\n"
+        "        await client.pins.get(pin_id='1')\n"
         "    except ConfigurationError as error:\n"
         "        print(error)\n"
         "asyncio.run(first_call())\n"
@@ -249,10 +254,10 @@ async def test_after_redis_comes_back_renewals_are_shared_again(
     async with fleet_client(redis_server.url, api, redis_key_prefix="back") as client:
         await client.pins.get(pin_id="1")
         redis_server.stop()
-        client._auth._expires_at = 0.0
+        fleet.revoke()
         await client.pins.get(pin_id="2")  # renewed alone
         restarted = make_redis(port=redis_server.port)  # empty: no keys, no scripts loaded
-        client._auth._expires_at = 0.0
+        fleet.revoke()
         await client.pins.get(pin_id="3")
 
     assert fleet.token_requests == 3

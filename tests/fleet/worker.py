@@ -9,8 +9,7 @@ import asyncio
 import json
 import sys
 
-from aiopinterest._client import Client
-from aiopinterest._transport.auth import OAuthToken
+from aiopinterest import Client, OAuthToken
 
 APP_ID = "fleet-app"
 APP_SECRET = "fleet-app-secret-s3cr3t"

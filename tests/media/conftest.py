@@ -16,8 +16,7 @@ from aiohttp.test_utils import TestServer
 from botocore.config import Config  # type: ignore[import-untyped]
 from moto.server import ThreadedMotoServer
 
-from aiopinterest import Client
-from aiopinterest._transport.retry import RetryPolicy
+from aiopinterest import Client, RetryPolicy
 
 ACCESS_TOKEN = "test-access-token"
 #: Lets tests poll without waiting.

@@ -14,8 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from aiopinterest import Client
-from aiopinterest._transport.retry import RetryPolicy
+from aiopinterest import Client, RetryPolicy
 
 
 class InstantClock:

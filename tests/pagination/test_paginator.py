@@ -10,8 +10,7 @@ import anyio
 import msgspec
 import pytest
 
-from aiopinterest import Client
-from aiopinterest._transport.retry import RetryPolicy
+from aiopinterest import Client, RetryPolicy
 from aiopinterest.errors import PaginationError, RequestValidationError, ServerError
 from aiopinterest.models import Pin
 from aiopinterest.pagination import AsyncPaginator, Page
