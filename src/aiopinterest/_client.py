@@ -23,14 +23,13 @@ from ._request_builder import PreparedRequest, build_request
 from ._snippet import body_snippet
 from ._transport.auth import Authenticator, TokenRefreshCallback, TokenStore
 from ._transport.clock import Clock, SystemClock
-from ._transport.governor import Governor, Priors
+from ._transport.governor import Priors
 from ._transport.hooks import Hooks, RequestHook, ResponseHook
 from ._transport.metrics import Metrics
 from ._transport.request import EXTERNAL_CATEGORY, Body, OutgoingRequest
 from ._transport.response import Response, StreamedResponse
 from ._transport.retry import RetryPolicy
 from ._transport.transport import Transport
-from ._version import __version__
 from .errors import (
     RequestValidationError,
     ResponseValidationError,
@@ -46,8 +45,6 @@ T = TypeVar("T")
 PRODUCTION_URL: Final = "https://api.pinterest.com/v5"
 SANDBOX_URL: Final = "https://api-sandbox.pinterest.com/v5"
 DEFAULT_TIMEOUT: Final = Timeout()
-# Uploads to S3 and report downloads: not Pinterest's budget, and nothing for the governor to learn there.
-_NOT_PINTERESTS_BUDGET: Final = frozenset({EXTERNAL_CATEGORY})
 # msgspec ends a validation message with the JSON path of the bad value: "... - at `$.media.images[0]`".
 _ERROR_PATH = re.compile(r" - at `(\$[^`]*)`$")
 
@@ -127,52 +124,33 @@ class Client(GeneratedNamespaces):
         clock: Clock | None = None,
     ) -> None:
         self.sandbox = sandbox
-        api_root = self._use_base_url(base_url, sandbox)
         clock = clock or SystemClock()
-        app_id = app_id or _env("PINTEREST_APP_ID")
-        refresh_token = refresh_token or _env("PINTEREST_REFRESH_TOKEN")
-        access_token = access_token or _env("PINTEREST_ACCESS_TOKEN")
-        redis_url = redis_url or _env("PINTEREST_REDIS_URL")
-        token_store, self._shared_budget = _fleet(
-            redis_url,
-            redis_key_prefix,
+        self._auth, self._shared_budget = _credentials(
             clock,
-            app_id=app_id,
-            refresh_token=refresh_token,
             access_token=access_token,
-            scopes=scopes,
-        )
-        self._auth = Authenticator(
-            access_token=access_token,
-            refresh_token=refresh_token,
             app_id=app_id,
-            app_secret=app_secret or _env("PINTEREST_APP_SECRET"),
+            app_secret=app_secret,
+            refresh_token=refresh_token,
             scopes=scopes,
             on_token_refresh=on_token_refresh,
-            clock=clock,
             continuous_refresh=continuous_refresh,
             refresh_token_expires_at=refresh_token_expires_at,
-            store=token_store,
+            redis_url=redis_url or _env("PINTEREST_REDIS_URL"),
+            redis_key_prefix=redis_key_prefix,
         )
         self._transport = Transport(
-            base_url=api_root,
+            base_url=self._use_base_url(base_url, sandbox),
             auth=self._auth,
             retry=retry or RetryPolicy(),
             timeout=timeout if isinstance(timeout, Timeout) else Timeout(total=timeout),
             max_concurrency=max_concurrency,
-            governor=Governor(
-                clock,
-                max_in_flight=max_concurrency,
-                per_second=rate_limits,
-                priors=rate_limit_priors,
-                unlearned=_NOT_PINTERESTS_BUDGET,
-                shared=self._shared_budget,
-            ),
+            rate_limits=rate_limits,
+            rate_limit_priors=rate_limit_priors,
+            shared_budget=self._shared_budget,
             clock=clock,
             proxy=proxy,
             trust_env=trust_env,
             session=session,
-            user_agent=f"aiopinterest/{__version__} aiohttp/{aiohttp.__version__}",
         )
         # Scopes are known from the start, or learnt with each token the client obtains itself.
         self._scopes_checked = self._auth.granted_scopes is not None or self._auth.can_renew
@@ -470,27 +448,55 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
-def _fleet(
-    url: str | None,
-    prefix: str | None,
+def _credentials(
     clock: Clock,
     *,
-    app_id: str | None,
-    refresh_token: str | None,
     access_token: str | None,
+    app_id: str | None,
+    app_secret: str | None,
+    refresh_token: str | None,
     scopes: Iterable[str] | None,
-) -> tuple[TokenStore | None, RedisBudget | None]:
-    """What the client shares with its fleet through the Redis at ``url``: the token store and the governor's
-    budget (neither without a URL), under keys derived from whose credentials these are. ``_fleet`` is imported
-    only then, so that redis is an optional extra."""
-    if url is None:
-        return None, None
-    from ._fleet import RedisBudget, RedisTokenStore, fleet_keys
+    on_token_refresh: TokenRefreshCallback | None,
+    continuous_refresh: bool,
+    refresh_token_expires_at: float | None,
+    redis_url: str | None,
+    redis_key_prefix: str | None,
+) -> tuple[Authenticator, RedisBudget | None]:
+    """The client's authenticator, from the arguments or else the ``PINTEREST_*`` variables; and with a Redis URL,
+    the rate-limit budget it shares with its fleet, under keys derived from whose credentials these are."""
+    app_id = app_id or _env("PINTEREST_APP_ID")
+    refresh_token = refresh_token or _env("PINTEREST_REFRESH_TOKEN")
+    access_token = access_token or _env("PINTEREST_ACCESS_TOKEN")
+    token_store: TokenStore | None = None
+    budget: RedisBudget | None = None
+    if redis_url is not None:
+        # Imported only here: redis is an optional extra.
+        from ._fleet import RedisBudget, RedisTokenStore, fleet_keys
 
-    keys = fleet_keys(
-        prefix, app_id=app_id, refresh_token=refresh_token, scopes=scopes, access_token=access_token
+        keys = fleet_keys(
+            redis_key_prefix,
+            app_id=app_id,
+            refresh_token=refresh_token,
+            scopes=scopes,
+            access_token=access_token,
+        )
+        token_store, budget = (
+            RedisTokenStore(redis_url, keys, clock=clock),
+            RedisBudget(redis_url, keys, clock=clock),
+        )
+    authenticator = Authenticator(
+        access_token=access_token,
+        refresh_token=refresh_token,
+        app_id=app_id,
+        app_secret=app_secret or _env("PINTEREST_APP_SECRET"),
+        scopes=scopes,
+        on_token_refresh=on_token_refresh,
+        clock=clock,
+        continuous_refresh=continuous_refresh,
+        refresh_token_expires_at=refresh_token_expires_at,
+        store=token_store,
     )
-    return RedisTokenStore(url, keys, clock=clock), RedisBudget(url, keys, clock=clock)
+    return authenticator, budget
 
 
 def _extra_headers(headers: Mapping[str, str]) -> Mapping[str, str]:

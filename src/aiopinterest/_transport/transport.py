@@ -24,23 +24,25 @@ import msgspec
 from yarl import URL
 
 from .._options import RawResponse, Timeout
+from .._version import __version__
 from ..errors import RateLimitError, RequestTimeoutError, TransportError
 from .auth import Authenticator
 from .categories import ByCategory
 from .clock import Clock
 from .deadlines import AttemptDeadlines, CallDeadline
 from .error_responses import api_error, request_id_note
-from .governor import Governor, Permit
+from .governor import Governor, Permit, Priors
 from .headers import NO_HEADERS
 from .hooks import CallEvent, Hooks, RequestEvent, ResponseEvent
 from .http import exchange
 from .metrics import CategoryMetrics, Metrics
 from .proxies import ProxySelector
 from .redact import redact_url
-from .request import OutgoingRequest
+from .request import EXTERNAL_CATEGORY, OutgoingRequest
 from .response import Response, StreamedResponse
 from .retry import Failure, RetryPolicy
 from .sessions import Sessions
+from .shared import SharedBudget
 
 logger = logging.getLogger("aiopinterest")
 T = TypeVar("T")
@@ -80,15 +82,25 @@ class Transport:
         retry: RetryPolicy,
         timeout: Timeout,
         max_concurrency: int,
-        governor: Governor,
+        rate_limits: Mapping[str, float] | None,
+        rate_limit_priors: Priors | None,
+        shared_budget: SharedBudget | None,
         clock: Clock,
         proxy: str | None,
         trust_env: bool,
         session: aiohttp.ClientSession | None,
-        user_agent: str,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        governor = Governor(
+            clock,
+            max_in_flight=max_concurrency,
+            per_second=rate_limits,
+            priors=rate_limit_priors,
+            # Uploads to S3 and report downloads: not Pinterest's budget, and nothing to learn there.
+            unlearned=frozenset({EXTERNAL_CATEGORY}),
+            shared=shared_budget,
+        )
         self._governor = governor
         # The live counters, made per category on first use; client.metrics reads them without making any.
         self._counters = ByCategory(lambda _: CategoryMetrics())
@@ -111,6 +123,7 @@ class Transport:
         self._max_concurrency = max_concurrency
         self._slots = anyio.Semaphore(max_concurrency)
         self._deadlines = AttemptDeadlines()
+        user_agent = f"aiopinterest/{__version__} aiohttp/{aiohttp.__version__}"
         self._base_headers = {"User-Agent": user_agent, "Accept": "application/json"}
         self._bearer: tuple[str | None, dict[str, str]] = (None, {})
         auth.connect(self._post_token)
