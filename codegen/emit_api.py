@@ -346,7 +346,9 @@ def emit_resource(plan: ModelPlan, namespace: str, ops: list[Op], version: str) 
     if extended:
         type_only.add(NAMESPACES_IMPORT)
     lines = [
-        HEADER.format(doc=f"The ``{namespace}`` namespace: {len(ops)} operation(s).", version=version),
+        HEADER.format(
+            doc=f"The ``{namespace}`` namespace: {text.count(len(ops), 'operation')}.", version=version
+        ),
         "from __future__ import annotations",
         "",
         *imports.lines(used - type_only, exploded={"..models"}),
@@ -408,7 +410,7 @@ def _namespace_property(namespace: str, ops: list[Op]) -> list[str]:
     cls = resource_class(namespace)
     names = ", ".join(op.name for op in ops)
     summary = (
-        f"{len(ops)} operation(s): {names}."
+        f"{text.count(len(ops), 'operation')}: {names}."
         if len(names) < 70
         else f"{len(ops)} operations tagged ``{namespace}``."
     )

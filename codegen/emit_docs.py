@@ -207,7 +207,7 @@ def method_section(op: Op, types: TypeText) -> list[str]:
 def namespace_page(namespace: str, ops: list[Op], types: TypeText, version: str) -> str:
     lines = [f"# `client.{namespace}`", "", *header(version)]
     lines += [
-        f"{len(ops)} operation(s), each a method of `client.{namespace}`; every method also takes "
+        f"{text.count(len(ops), 'operation')}, each a method of `client.{namespace}`; every method also takes "
         "`options=RequestOptions(...)` (per-call timeout, extra headers or query, raw-response capture).",
         "[Index](README.md) · [Models](README.md#models)",
         "",

@@ -12,6 +12,11 @@ _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
 
+def count(number: int, noun: str) -> str:
+    """``"1 operation"``, ``"4 operations"``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def clean(text: str | None) -> str:
     if not text:
         return ""
