@@ -84,14 +84,14 @@ class GeneratedNamespaces(Requester):
 
     @cached_property
     def advanced_auction(self) -> AdvancedAuctionResource:
-        """2 operation(s): items_get_post, items_submit_post."""
+        """2 operations: items_get_post, items_submit_post."""
         from .resources.advanced_auction import AdvancedAuctionResource
 
         return AdvancedAuctionResource(self)
 
     @cached_property
     def audience_insights(self) -> AudienceInsightsResource:
-        """2 operation(s): get, scope_and_type_get."""
+        """2 operations: get, scope_and_type_get."""
         from .resources.audience_insights import AudienceInsightsResource
 
         return AudienceInsightsResource(self)
@@ -105,7 +105,7 @@ class GeneratedNamespaces(Requester):
 
     @cached_property
     def audiences(self) -> AudiencesResource:
-        """4 operation(s): list, create, get, update."""
+        """4 operations: list, create, get, update."""
         from .resources.audiences import AudiencesResource
 
         return AudiencesResource(self)
@@ -126,7 +126,7 @@ class GeneratedNamespaces(Requester):
 
     @cached_property
     def bulk(self) -> BulkResource:
-        """3 operation(s): download_create, upsert_create, request_get."""
+        """3 operations: download_create, upsert_create, request_get."""
         from .resources.bulk import BulkResource
 
         return BulkResource(self)
@@ -168,7 +168,7 @@ class GeneratedNamespaces(Requester):
 
     @cached_property
     def catalog_items(self) -> CatalogItemsResource:
-        """3 operation(s): items_post, items_batch_post, items_batch_get."""
+        """3 operations: items_post, items_batch_post, items_batch_get."""
         from .resources.catalog_items import CatalogItemsResource
 
         return CatalogItemsResource(self)
@@ -182,28 +182,28 @@ class GeneratedNamespaces(Requester):
 
     @cached_property
     def catalog_reports(self) -> CatalogReportsResource:
-        """3 operation(s): reports_get, reports_create, reports_stats."""
+        """3 operations: reports_get, reports_create, reports_stats."""
         from .resources.catalog_reports import CatalogReportsResource
 
         return CatalogReportsResource(self)
 
     @cached_property
     def catalogs(self) -> CatalogsResource:
-        """3 operation(s): list, create, available_filter_values."""
+        """3 operations: list, create, available_filter_values."""
         from .resources.catalogs import CatalogsResource
 
         return CatalogsResource(self)
 
     @cached_property
     def conversion_eqs(self) -> ConversionEqsResource:
-        """1 operation(s): list."""
+        """1 operation: list."""
         from .resources.conversion_eqs import ConversionEqsResource
 
         return ConversionEqsResource(self)
 
     @cached_property
     def conversion_events(self) -> ConversionEventsResource:
-        """1 operation(s): events_create."""
+        """1 operation: events_create."""
         from .resources.conversion_events import ConversionEventsResource
 
         return ConversionEventsResource(self)
@@ -217,21 +217,21 @@ class GeneratedNamespaces(Requester):
 
     @cached_property
     def conversions(self) -> ConversionsResource:
-        """1 operation(s): advertiser_defined_events_get."""
+        """1 operation: advertiser_defined_events_get."""
         from .resources.conversions import ConversionsResource
 
         return ConversionsResource(self)
 
     @cached_property
     def customer_list_uploads(self) -> CustomerListUploadsResource:
-        """3 operation(s): create, get, run."""
+        """3 operations: create, get, run."""
         from .resources.customer_list_uploads import CustomerListUploadsResource
 
         return CustomerListUploadsResource(self)
 
     @cached_property
     def customer_lists(self) -> CustomerListsResource:
-        """4 operation(s): list, create, get, update."""
+        """4 operations: list, create, get, update."""
         from .resources.customer_lists import CustomerListsResource
 
         return CustomerListsResource(self)
@@ -252,7 +252,7 @@ class GeneratedNamespaces(Requester):
 
     @cached_property
     def labels(self) -> LabelsResource:
-        """3 operation(s): list, create, update."""
+        """3 operations: list, create, update."""
         from .resources.labels import LabelsResource
 
         return LabelsResource(self)
@@ -266,42 +266,42 @@ class GeneratedNamespaces(Requester):
 
     @cached_property
     def lead_forms(self) -> LeadFormsResource:
-        """5 operation(s): list, create, update, get, test_create."""
+        """5 operations: list, create, update, get, test_create."""
         from .resources.lead_forms import LeadFormsResource
 
         return LeadFormsResource(self)
 
     @cached_property
     def leads_export(self) -> LeadsExportResource:
-        """2 operation(s): create, get."""
+        """2 operations: create, get."""
         from .resources.leads_export import LeadsExportResource
 
         return LeadsExportResource(self)
 
     @cached_property
     def msot_events(self) -> MsotEventsResource:
-        """1 operation(s): create."""
+        """1 operation: create."""
         from .resources.msot_events import MsotEventsResource
 
         return MsotEventsResource(self)
 
     @cached_property
     def notification(self) -> NotificationResource:
-        """1 operation(s): post."""
+        """1 operation: post."""
         from .resources.notification import NotificationResource
 
         return NotificationResource(self)
 
     @cached_property
     def oauth(self) -> OauthResource:
-        """3 operation(s): conversion_token, token, token_revoke."""
+        """3 operations: conversion_token, token, token_revoke."""
         from .resources.oauth import OauthResource
 
         return OauthResource(self)
 
     @cached_property
     def order_lines(self) -> OrderLinesResource:
-        """2 operation(s): list, get."""
+        """2 operations: list, get."""
         from .resources.order_lines import OrderLinesResource
 
         return OrderLinesResource(self)
@@ -322,14 +322,14 @@ class GeneratedNamespaces(Requester):
 
     @cached_property
     def product_group_promotions(self) -> ProductGroupPromotionsResource:
-        """5 operation(s): list, create, update, get, product_groups_analytics."""
+        """5 operations: list, create, update, get, product_groups_analytics."""
         from .resources.product_group_promotions import ProductGroupPromotionsResource
 
         return ProductGroupPromotionsResource(self)
 
     @cached_property
     def promotions(self) -> PromotionsResource:
-        """5 operation(s): list, create, update, get, delete."""
+        """5 operations: list, create, update, get, delete."""
         from .resources.promotions import PromotionsResource
 
         return PromotionsResource(self)
@@ -343,28 +343,28 @@ class GeneratedNamespaces(Requester):
 
     @cached_property
     def search(self) -> SearchResource:
-        """3 operation(s): user_boards_get, user_pins_list, partner_pins."""
+        """3 operations: user_boards_get, user_pins_list, partner_pins."""
         from .resources.search import SearchResource
 
         return SearchResource(self)
 
     @cached_property
     def targeting_template(self) -> TargetingTemplateResource:
-        """3 operation(s): list, create, update."""
+        """3 operations: list, create, update."""
         from .resources.targeting_template import TargetingTemplateResource
 
         return TargetingTemplateResource(self)
 
     @cached_property
     def terms(self) -> TermsResource:
-        """2 operation(s): related_list, suggested_list."""
+        """2 operations: related_list, suggested_list."""
         from .resources.terms import TermsResource
 
         return TermsResource(self)
 
     @cached_property
     def terms_of_service(self) -> TermsOfServiceResource:
-        """1 operation(s): get."""
+        """1 operation: get."""
         from .resources.terms_of_service import TermsOfServiceResource
 
         return TermsOfServiceResource(self)
