@@ -27,7 +27,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from bench.child import peak_rss_mb  # noqa: E402
 from bench.config import BOARD_ID, PAGE_SIZE  # noqa: E402
-from bench.ratelimit import serve, serving  # noqa: E402
+from bench.loopback import serve_app, serving  # noqa: E402
 
 GOAL = 0.85  # JSONL export / listing limit
 
@@ -45,7 +45,7 @@ def _serve(pages: int) -> None:
         return web.Response(body=boards, content_type="application/json")
 
     app.router.add_get("/v5/boards", list_boards)
-    serve(app)
+    serve_app(app)
 
 
 async def _limit(base_url: str) -> int:
@@ -98,7 +98,7 @@ def _measure(kind: str, port: int) -> None:
 
 
 def _run_measure(kind: str, pages: int) -> dict[str, float]:
-    with serving(__file__, "--pages", str(pages)) as port:
+    with serving(sys.executable, __file__, "--serve", "--pages", str(pages)) as port:
         done = subprocess.run(
             [sys.executable, __file__, "--measure", kind, "--port", str(port)],
             capture_output=True,

@@ -32,10 +32,14 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from loopback import serve_app, serving  # bench/loopback.py, beside this script
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 PIN = b'{"id": "1", "title": "a pin", "created_at": "2024-01-01T00:00:00", "board_id": "2"}'
@@ -76,7 +80,7 @@ class TokenBucket:
         return False
 
 
-def make_app(shape: str) -> object:
+def make_app(shape: str) -> web.Application:
     from aiohttp import web
 
     json_type = "application/json"
@@ -123,42 +127,6 @@ def make_app(shape: str) -> object:
         "/v5/pins/{pin_id}", {"fixed": fixed, "pinterest": pinterest, "bucket": header_less}[shape]
     )
     return app
-
-
-def serve(app: object) -> None:
-    """Serve ``app`` on a free loopback port; print ``PORT <n>``; stop when standard input closes."""
-    from aiohttp import web
-
-    async def main() -> None:
-        runner = web.AppRunner(app, access_log=None)  # type: ignore[arg-type]
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        print(f"PORT {port}", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        await runner.cleanup()
-
-    asyncio.run(main())
-
-
-@contextmanager
-def serving(script: str, *arguments: str) -> Iterator[int]:
-    """``python script --serve *arguments`` in its own process; yields the port it prints, then stops it."""
-    server = subprocess.Popen(
-        [sys.executable, script, "--serve", *arguments],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        yield int(server.stdout.readline().split()[1])
-    finally:
-        assert server.stdin is not None and server.stdout is not None
-        server.stdin.close()  # the server's signal to stop
-        server.wait(timeout=30)
-        server.stdout.close()
 
 
 # -- the client -----------------------------------------------------------------------------------------------
@@ -212,7 +180,7 @@ class Outcome:
 
 def measure(shape: str, calls: int, code: str, pythonpath: Path | None) -> Outcome:
     """One run: a fresh server of ``shape`` and a client process importing aiopinterest from ``pythonpath``."""
-    with serving(__file__, shape) as port:
+    with serving(sys.executable, __file__, "--serve", shape) as port:
         environment = dict(os.environ)
         if pythonpath is not None:
             environment["PYTHONPATH"] = str(pythonpath)
@@ -255,7 +223,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
-        serve(make_app(arguments.serve))
+        serve_app(make_app(arguments.serve))
         return
     if arguments.client:
         print(json.dumps(asyncio.run(drive(arguments.client, arguments.calls))))

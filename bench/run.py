@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import envs, profiling, pydantic_gen, report
+from . import envs, loopback, profiling, pydantic_gen, report
 from .config import CHART, OFFICIAL, PROJECT, PYDANTIC, PYTHON_PINTEREST, ROOT, WORK, Scale
 from .drivers import AIOPINTEREST, BARE, CLIENTS, ClientSpec
 
@@ -101,27 +101,8 @@ def _clients_for(workload: str) -> list[ClientSpec]:
 @contextmanager
 def server(pages: int) -> Iterator[str]:
     """The local API server in its own process; yields its base URL and always stops it."""
-    process = subprocess.Popen(
-        [str(PROJECT.python), "-m", "bench.server", "--pages", str(pages)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()  # the server prints its port as soon as it listens
-        if not line.startswith("PORT "):
-            raise RuntimeError(f"bench server did not start: {line!r}")
-        yield f"http://127.0.0.1:{int(line.split()[1])}"
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()  # the server's signal to stop
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    with loopback.serving(PROJECT.python, "-m", "bench.server", "--pages", str(pages), cwd=ROOT) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def child(client: ClientSpec, request: dict[str, Any]) -> dict[str, Any]:

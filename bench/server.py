@@ -9,15 +9,12 @@ the same for every client and as little as it can.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import socket
-import sys
-import threading
 
 from aiohttp import web
 
 from . import payloads
 from .config import BOARD_ID, PAGE_SIZE
+from .loopback import serve_app
 
 _JSON = "application/json"
 # The API sends these on every response; clients that pace themselves read them.
@@ -65,37 +62,12 @@ def _error(status: int, message: str) -> web.Response:
     )
 
 
-async def serve(pages: int, lifetime: float) -> None:
-    runner = web.AppRunner(make_app(pages), access_log=None)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    site = web.SockSite(runner, sock, backlog=1024)
-    await site.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-
-    def wait_for_stdin_close() -> None:
-        sys.stdin.buffer.read()
-        loop.call_soon_threadsafe(stop.set)
-
-    threading.Thread(target=wait_for_stdin_close, daemon=True).start()
-    print(f"PORT {sock.getsockname()[1]}", flush=True)
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=lifetime)
-    except TimeoutError:
-        pass
-    finally:
-        await runner.cleanup()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, required=True)
     parser.add_argument("--lifetime", type=float, default=1800.0)
     args = parser.parse_args()
-    asyncio.run(serve(args.pages, args.lifetime))
+    serve_app(make_app(args.pages), backlog=1024, lifetime=args.lifetime)
 
 
 if __name__ == "__main__":

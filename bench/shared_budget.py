@@ -31,7 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import ratelimit  # bench/ratelimit.py, beside this script: its server shapes
+import loopback  # bench/loopback.py and bench/ratelimit.py, beside this script: the server's start and shapes
+import ratelimit
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPE = "pinterest"
@@ -166,7 +167,7 @@ def measure(processes: int, calls: int, redis_port: int | None, *, paced: bool =
     shares = [calls // processes + (index < calls % processes) for index in range(processes)]
     environment = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     environment.pop("PINTEREST_REDIS_URL", None)
-    with ratelimit.serving(ratelimit.__file__, SHAPE) as port:
+    with loopback.serving(sys.executable, ratelimit.__file__, "--serve", SHAPE) as port:
         workers = [
             subprocess.Popen(
                 [sys.executable, __file__, "--worker", str(port), str(share), budget],
