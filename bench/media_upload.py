@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from loopback import serve_app, serving  # bench/loopback.py, beside this script
+
 MIB = 1024 * 1024
 _FIELDS = {
     "key": "uploads/bench",
@@ -33,7 +35,7 @@ _FIELDS = {
 
 
 def serve() -> None:
-    """The server process: prints its port, then serves until killed."""
+    """The server process: prints its port, then serves until its standard input closes."""
     from aiohttp import web
 
     received: list[int] = []
@@ -52,18 +54,10 @@ def serve() -> None:
         received.append(count)
         return web.Response(status=204, headers={"X-Received-Bytes": str(count)})
 
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_post("/v5/media", register)
-        app.router.add_post("/upload", upload)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        print(runner.addresses[0][1], flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    app = web.Application()
+    app.router.add_post("/v5/media", register)
+    app.router.add_post("/upload", upload)
+    serve_app(app)
 
 
 def make_file(path: Path, size_mib: int) -> None:
@@ -145,17 +139,10 @@ def main() -> None:
     if args.serve:
         serve()
         return
-    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        with tempfile.TemporaryDirectory() as directory:
-            path = Path(directory) / "upload.bin"
-            make_file(path, args.size_mib)
-            asyncio.run(run(path, args.size_mib * MIB, port, args.rounds))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serving(sys.executable, __file__, "--serve") as port, tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "upload.bin"
+        make_file(path, args.size_mib)
+        asyncio.run(run(path, args.size_mib * MIB, port, args.rounds))
 
 
 if __name__ == "__main__":
