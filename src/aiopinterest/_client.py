@@ -163,8 +163,8 @@ class Client(GeneratedNamespaces):
         default_url = SANDBOX_URL if sandbox else _env("PINTEREST_BASE_URL") or PRODUCTION_URL
         self.base_url = (base_url or default_url).rstrip("/")
         api_root = URL(self.base_url)
-        # Operation URLs are assembled from these parts (URL.build): parsing a whole URL string per request costs
-        # several times more.
+        # Operation URLs are built from these parts: bench/instructions.py counts 13,900 more instructions per
+        # pins.get (3.4%) when each URL string is parsed instead.
         self._api_scheme = api_root.scheme
         self._api_authority = api_root.raw_authority
         self._api_path = api_root.raw_path.rstrip("/")

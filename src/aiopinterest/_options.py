@@ -94,7 +94,8 @@ class Timeout:
     connect: float | None = 10.0
     attempt: float | None = 60.0
     read: float | None = None
-    # aiohttp's own timeouts (connect, read) for an attempt whose limit the transport enforces: built once.
+    # aiohttp's own timeouts (connect, read) for an attempt whose limit the transport enforces: built once, not
+    # per attempt (8,500 instructions per pins.get, 2.1%, bench/instructions.py).
     _connect_and_read: aiohttp.ClientTimeout = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

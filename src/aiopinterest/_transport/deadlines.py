@@ -3,8 +3,8 @@
 
 An asyncio timer per request (what aiohttp's ``ClientTimeout(total=...)`` or ``asyncio.timeout`` set up) is a
 Python-level ``TimerHandle`` pushed on the event loop's heap and cancelled a few milliseconds later; with many
-requests in flight that is about an eighth of a small request's CPU time (17 of 127 us per call, measured against
-the issue 3 benchmark's server). Here an attempt only records its deadline; one timer, due at the earliest
+requests in flight that is about an eighth of a small request's CPU time (bench/instructions.py: 33,900 more
+instructions per pins.get, 8.3%, with aiohttp's timer per attempt). Here an attempt only records its deadline; one timer, due at the earliest
 deadline, cancels the attempts that outlive theirs. The cancellation is delivered and taken back as
 ``asyncio.timeout`` does it, so that a caller's own cancellation (an anyio cancel scope, ``asyncio.timeout``,
 ``task.cancel()``) is never mistaken for a timeout, nor swallowed.
@@ -136,7 +136,8 @@ class CallDeadline(msgspec.Struct):
 
     timeouts: Timeout
     _request: OutgoingRequest
-    # On time.monotonic, the event loop's clock, and far cheaper to read than through anyio.current_time().
+    # On time.monotonic, the event loop's clock: through anyio.current_time(), bench/instructions.py counts 9,800
+    # more instructions per pins.get (2.4%).
     _deadline: float
 
     def remaining(self) -> float:

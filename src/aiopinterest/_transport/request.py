@@ -15,7 +15,8 @@ EXTERNAL_CATEGORY: Final = "external"
 Body: TypeAlias = bytes | Callable[[], Any] | None
 
 
-# A msgspec Struct: its __init__ is C, several times cheaper than a dataclass's, once per call on the hot path.
+# A msgspec Struct, whose __init__ is C: as a dataclass, 4,500 more instructions per pins.get (1.1%,
+# bench/instructions.py).
 class OutgoingRequest(msgspec.Struct, kw_only=True):
     """One request, as sent on every attempt of a call."""
 

@@ -14,7 +14,8 @@ from ..errors import ClientClosedError, RequestTimeoutError, TransportError
 from .redact import redact_url
 
 
-# A msgspec Struct: one per response on the hot path, and its __init__ is C.
+# A msgspec Struct, whose __init__ is C: as a dataclass, 5,200 more instructions per pins.get (1.3%,
+# bench/instructions.py).
 class Response(msgspec.Struct, frozen=True):
     """A response with its whole body, from :meth:`Client.request <aiopinterest.Client.request>`: ``status``,
     ``headers`` (case-insensitive), ``content``, and the ``url`` it came from, with its secrets (a presigned
