@@ -517,13 +517,11 @@ def _sandbox_unsupported(operation: Operation) -> SandboxUnsupportedError:
 def _decode(operation: Operation, response_type: type[T], response: Response) -> T:
     """A 2xx body as ``response_type``; a body that does not fit its type takes the lenient way."""
     try:
-        # Annotations instead of typing.cast, which is a function call on every response.
-        kind: Any = response_type
-        decoded: T = _decoder(kind).decode(response.content)
+        decoded: T = _decoder(cast(Any, response_type)).decode(response.content)
     except msgspec.ValidationError:
         # Only a body that does not fit its type takes the slower way: nulls it cannot hold taken out.
         try:
-            decoded = decode_lenient(response.content, kind)
+            decoded = decode_lenient(response.content, response_type)
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
             raise _invalid_response(operation, response_type, response, error) from None
     except msgspec.DecodeError as error:

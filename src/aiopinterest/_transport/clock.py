@@ -27,7 +27,9 @@ class SystemClock:
 
     __slots__ = ()
 
-    # The C functions themselves: read on every request, so no Python frame in between.
+    # The C functions themselves, read several times per request: with Python methods here, plain dataclasses for
+    # the call records and a method for the arrival counter, bench/instructions.py counts 3,000-4,700 more
+    # instructions per pins.get (0.7-1.1%; none of the four alone stands out of its noise).
     monotonic = staticmethod(time.monotonic)
     time = staticmethod(time.time)
 

@@ -125,7 +125,7 @@ class AttemptDeadlines:
             self._schedule(earliest)
 
 
-# A msgspec Struct, made once per call: its __init__ is C.
+# A msgspec Struct, made once per call: its __init__ is C (see SystemClock for the figure).
 class CallDeadline(msgspec.Struct):
     """What is left of one call's total timeout; waits for a concurrency slot are given back.
 

@@ -126,7 +126,7 @@ class Governor:
         self._unlearned = unlearned
         self._shared = shared
         self._lanes = ByCategory(self._new_lane)
-        #: A call's place in every queue it joins, kept across its retries (a C callable: taken on every call).
+        #: A call's place in every queue it joins, kept across its retries (a C callable, taken on every call: see SystemClock for the figure).
         self.arrival: Callable[[], int] = itertools.count().__next__
         self._tiebreak = itertools.count()
 
