@@ -374,7 +374,8 @@ class Transport:
         request = call.request
         self._count_attempt(call)
         event = await self._emit_request(call) if self.hooks.request or self.hooks.response else None
-        # The duration is for hooks and the DEBUG line only: two clock reads spared on every other request.
+        # The duration is for hooks and the DEBUG line only: timing every attempt is 1,900 more instructions per
+        # pins.get (0.5%, bench/instructions.py).
         timed = stream or event is not None or logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if timed else 0.0
         limit = call.deadline.attempt_limit()
@@ -473,7 +474,8 @@ class Transport:
         """The attempt's headers: the client's, the request's own (as the hooks left them), then the credential,
         added last so that no hook ever sees one."""
         if event is None and not request.headers and token is not None:
-            # A GET's usual case: one dict per token, not per request (aiohttp copies, never changes, it).
+            # A GET's usual case: one dict per token, not per request (aiohttp copies, never changes, it); a dict
+            # per request is 1,600 more instructions per pins.get (0.4%, bench/instructions.py).
             cached_token, cached = self._bearer
             if cached_token != token:
                 cached = {**self._base_headers, "Authorization": f"Bearer {token}"}
