@@ -182,7 +182,8 @@ class Transport:
         retries). With ``stream``, a successful response comes back as a :class:`StreamedResponse` holding its
         concurrency slot, its body unread (see :meth:`stream`).
         """
-        # Not a coroutine function itself: the attempts' coroutine is the call's, without a frame around it.
+        # Not a coroutine function itself: the attempts' coroutine is the call's, without a frame around it (see
+        # the plan tuples of _request_builder.py for the figure).
         if not (self.hooks.call_start or self.hooks.call_end):  # without call hooks, only this test
             return self._attempts(request, timeout, retry, capture, raise_for_status, stream)
         event = CallEvent(
@@ -390,7 +391,8 @@ class Transport:
                 body=request.body,
                 timeouts=call.deadline.timeouts.for_aiohttp(limit if stream else None),
                 proxies=self._proxies,
-                # Only a user's session can carry credentials of its own, to be kept to the API origin.
+                # Only a user's session can carry credentials of its own, to be kept to the API origin (no
+                # middlewares for ours: see the plan tuples of _request_builder.py for the figure).
                 api_origin=None if self._owns_session else self._api_origin,
                 stream=stream,
             )
