@@ -87,9 +87,8 @@ def build_request(
     )
 
 
-# Plain tuples, not NamedTuples: the interpreter unpacks an exact tuple on its fast path. With NamedTuples here, send()
-# as a coroutine and middlewares for the client's own session, bench/instructions.py counts 3,000 more instructions
-# per pins.get (0.7%; none of the three alone stands out of its noise).
+# Plain tuples, not NamedTuples: the interpreter unpacks an exact tuple on its fast path. With NamedTuples, 630 more
+# instructions per pins.get (0.15%, bench/instructions.py with PYTHONHASHSEED fixed).
 # (name, check, "{name}" as written in the operation's path)
 _PathCheck = tuple[str, Callable[[Any], None], str]
 # (name, check, required, the parameter: how a list or an object is serialised)
