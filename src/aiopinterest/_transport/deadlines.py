@@ -16,10 +16,10 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
-import msgspec
 
 from ..errors import RequestTimeoutError
 from .redact import redact_url
@@ -57,25 +57,21 @@ class AttemptDeadlines:
         self._expired: dict[Task, int] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._wake_at = math.inf
-        # The loop of the last attempt: asyncio.current_task() without it asks for the running loop, which on
-        # CPython 3.11 costs a getpid() system call, about a microsecond, on every request.
+        # The loop of the last attempt, where the timer runs.
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self, seconds: float, task: Task | None = None) -> Task:
         """Time the current task's attempt, which must end with :meth:`stop`; returns the task. ``task``: the
         current task, when the caller knows it already (spares looking it up)."""
-        if task is None and self._loop is not None:
-            task = asyncio.current_task(self._loop)
-        if task is None or task.get_loop() is not self._loop:  # the first attempt, or on another loop
-            task = task or asyncio.current_task()
-            if task is None:
-                raise RuntimeError("an attempt must run inside a task to be timed")
-            if task.get_loop() is not self._loop:
-                # Whatever was timed on another loop ended with it, and a timer there would never fire here.
-                self.close()
-                self._running.clear()
-                self._expired.clear()
-                self._loop = task.get_loop()
+        task = task or asyncio.current_task()
+        if task is None:
+            raise RuntimeError("an attempt must run inside a task to be timed")
+        if task.get_loop() is not self._loop:  # the first attempt, or on another loop
+            # Whatever was timed on another loop ended with it, and a timer there would never fire here.
+            self.close()
+            self._running.clear()
+            self._expired.clear()
+            self._loop = task.get_loop()
         at = time.monotonic() + seconds
         self._running[task] = (at, task.cancelling())
         if at < self._wake_at:
@@ -125,8 +121,8 @@ class AttemptDeadlines:
             self._schedule(earliest)
 
 
-# A msgspec Struct, made once per call: its __init__ is C (see SystemClock for the figure).
-class CallDeadline(msgspec.Struct):
+@dataclass(slots=True)
+class CallDeadline:
     """What is left of one call's total timeout; waits for a concurrency slot are given back.
 
     Enforced by bounding each wait (token renewal, the rate-limit queue, backoff) and each attempt's aiohttp ``total`` timeout

@@ -17,7 +17,7 @@ import heapq
 import itertools
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Final, Literal, TypeAlias
 
 from .budget import Budget
@@ -126,9 +126,12 @@ class Governor:
         self._unlearned = unlearned
         self._shared = shared
         self._lanes = ByCategory(self._new_lane)
-        #: A call's place in every queue it joins, kept across its retries (a C callable, taken on every call: see SystemClock for the figure).
-        self.arrival: Callable[[], int] = itertools.count().__next__
+        self._arrivals = itertools.count()
         self._tiebreak = itertools.count()
+
+    def arrival(self) -> int:
+        """A call's place in every queue it joins, kept across its retries."""
+        return next(self._arrivals)
 
     def _new_lane(self, category: str) -> _Lane:
         prior = self._category_priors.get(category)

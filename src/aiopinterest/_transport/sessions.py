@@ -56,11 +56,9 @@ class Sessions:
 
         Raises :class:`ClientClosedError` once the client is closed, or when a session given to it is unusable.
         """
-        loop = self._loop
-        # current_task(loop) is None when we run on another loop: no get_running_loop(), which costs a getpid()
-        # system call on CPython 3.11, on every call.
-        task = asyncio.current_task(loop) if loop is not None else None
-        if task is None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)
+        if task is None or loop is not self._loop:
             task = self._move_to_running_loop()
         session = self._given or self._session
         assert session is not None  # set by _move_to_running_loop, for this loop

@@ -48,7 +48,8 @@ logger = logging.getLogger("aiopinterest")
 T = TypeVar("T")
 
 
-# A msgspec Struct, made once per call: its __init__ is C (see SystemClock for the figure).
+# A msgspec Struct, made once per call: its __init__ is C (as a dataclass, 1,200 more instructions per pins.get,
+# 0.3%, bench/instructions.py).
 class _Call(msgspec.Struct):
     """The state of one call across its attempts."""
 
