@@ -135,7 +135,7 @@ class Client(GeneratedNamespaces):
             on_token_refresh=on_token_refresh,
             continuous_refresh=continuous_refresh,
             refresh_token_expires_at=refresh_token_expires_at,
-            redis_url=redis_url or _env("PINTEREST_REDIS_URL"),
+            redis_url=redis_url,
             redis_key_prefix=redis_key_prefix,
         )
         self._transport = Transport(
@@ -408,7 +408,10 @@ class Client(GeneratedNamespaces):
         if query:
             target = target.extend_query(query)
         method = method.upper()
+        # Scheme and raw authority: user info, another port or a look-alike host all differ.
         on_api = target.scheme == self._api_scheme and target.raw_authority == self._api_authority
+        if authenticated and not on_api:
+            raise ValueError(f"refusing to send the access token to {target.origin()}, not the API origin")
         operation = None
         if on_api and category is None and target.raw_path.startswith(self._api_path + "/"):
             operation = _operation_at(method, target.raw_path[len(self._api_path) :])
@@ -468,6 +471,7 @@ def _credentials(
     app_id = app_id or _env("PINTEREST_APP_ID")
     refresh_token = refresh_token or _env("PINTEREST_REFRESH_TOKEN")
     access_token = access_token or _env("PINTEREST_ACCESS_TOKEN")
+    redis_url = redis_url or _env("PINTEREST_REDIS_URL")
     token_store: TokenStore | None = None
     budget: RedisBudget | None = None
     if redis_url is not None:

@@ -110,8 +110,6 @@ class Transport:
         self.retry = retry
         self.timeout = timeout
         self._api_origin = f"{base_url.origin()}/"
-        self._api_scheme = base_url.scheme
-        self._api_authority = base_url.raw_authority
         self._token_url = URL(f"{base_url}/oauth/token", encoded=True)
         self._auth = auth
         self.clock = clock
@@ -265,17 +263,6 @@ class Transport:
     def _begin(
         self, request: OutgoingRequest, timeout: float | Timeout | None, retry: RetryPolicy | None
     ) -> _Call:
-        # Scheme and raw authority, both cached by yarl: user info, another port or a look-alike host all differ.
-        # (An operation's URL is made by the client from the API root itself.)
-        url = request.url
-        if (
-            request.authenticated
-            and request.operation_id is None
-            and (url.raw_authority != self._api_authority or url.scheme != self._api_scheme)
-        ):
-            raise ValueError(
-                f"refusing to send the access token to {request.url.origin()}, not the API origin"
-            )
         if timeout is None:
             timeouts = self.timeout
         elif isinstance(timeout, Timeout):
