@@ -66,13 +66,22 @@ PIN = msgspec.json.encode(
     }
 )
 TOKEN = "bench-token"
+# Rate-limit headers in Pinterest's shape (the binding limit, then each policy and its window; what is left of
+# it; seconds to its reset), with a limit far above what a count sends, so that no call waits for the budget.
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": "100000, 100000;w=60",
+    "X-RateLimit-Remaining": "99999",
+    "X-RateLimit-Reset": "60",
+}
 
 
-def _serve(sock: socket.socket) -> None:
-    """The server process: aiohttp's low-level server, answering every request with the Pin."""
+def _serve(sock: socket.socket, rate_limit_headers: bool = False) -> None:
+    """The server process: aiohttp's low-level server, answering every request with the Pin (and, with
+    ``rate_limit_headers``, Pinterest's rate-limit headers, which the client reads on every answer)."""
+    headers = RATE_LIMIT_HEADERS if rate_limit_headers else None
 
     async def handler(request: web.BaseRequest) -> web.Response:
-        return web.Response(body=PIN, content_type="application/json")
+        return web.Response(body=PIN, content_type="application/json", headers=headers)
 
     async def main() -> None:
         server = web.Server(handler, access_log=None)
