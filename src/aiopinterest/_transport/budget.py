@@ -367,7 +367,8 @@ class Budget:
     ) -> None:
         limit_text = headers.get(RATELIMIT_LIMIT)
         if limit_text is not None and limit_text != self._limit_header:
-            # Parsed only when it changes: a category's limit is the same text on almost every response.
+            # Parsed only when it changes: a category's limit is the same text on almost every response (parsed on
+            # each, 28,200 more instructions per pins.get, 6.6%, bench/instructions.py --rate-limit-headers).
             self._adopt_policies(limit_text)
         if self._finder is not None:  # the server speaks after all
             self._finder = None

@@ -13,7 +13,8 @@ from multidict import istr
 #: No headers: what a failure without a response carries. Read-only, so that one instance is safely shared.
 NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 
-# Header names as multidict's case-insensitive strings: looked up in every response at half the cost of str.
+# Header names as multidict's case-insensitive strings, whose folded form it need not work out again: as str, 1,300
+# more instructions per pins.get (0.3%, bench/instructions.py --rate-limit-headers).
 RETRY_AFTER = istr("Retry-After")
 RATELIMIT_LIMIT = istr("X-RateLimit-Limit")
 RATELIMIT_REMAINING = istr("X-RateLimit-Remaining")
@@ -97,7 +98,8 @@ def header_number(value: str | None) -> float | None:
     """The first number of a header value ("100", "100, 100;w=60", "4.5")."""
     if value is None:
         return None
-    # The usual form, read without a regular expression. isdecimal, not isdigit: float() refuses a superscript "²".
+    # The usual form, read without a regular expression (with it, 3,100 more instructions per pins.get, 0.7%,
+    # bench/instructions.py --rate-limit-headers). isdecimal, not isdigit: float() refuses a superscript "²".
     if value.isdecimal():
         return float(value)
     match = _LEADING_NUMBER.match(value)
