@@ -536,7 +536,10 @@ def _decode(operation: Operation, response_type: type[T], response: Response) ->
 
 @functools.cache
 def _decoder(response_type: Any) -> msgspec.json.Decoder[Any]:
-    # One decoder per response type: building it is the costly part of decoding a small body.
+    # One decoder per response type. msgspec keeps what it works out of a Struct on the class, but not of a list
+    # or dict type (an analytics response): without this cache, 2.1 us more to decode a one-Pin list[Pin] (2.3 ->
+    # 4.4 us) and 1.9 us for dict[str, object], against 0.16 us for a Pin (timeit, msgspec 0.23; the cast in
+    # _decode is for mypy, which does not count type[T] as Hashable).
     return msgspec.json.Decoder(response_type)
 
 
