@@ -51,12 +51,17 @@ FULL = Scale(
         (
             "Transport: client.pins.get against bare aiohttp, in alternating slices (issue 3)",
             "transport_pins_get.py",
-            ("--calls", "20000", "--concurrency", "64"),
+            ("--calls", "60000", "--concurrency", "64"),
         ),
         (
             "Transport: CPU instructions per client.pins.get against bare aiohttp (issue 3)",
             "instructions.py",
             ("--calls", "2000"),
+        ),
+        (
+            "Transport: the same count with Pinterest's rate-limit headers on every answer (issue 3)",
+            "instructions.py",
+            ("--calls", "2000", "--rate-limit-headers"),
         ),
         (
             "Rate limits: efficiency and 429s against three server shapes, before and after the governor (issue 13)",
