@@ -68,6 +68,11 @@ FULL = Scale(
             "ratelimit.py",
             ("--baseline", "5c28a42"),
         ),
+        (
+            "Response decoding: the cached Decoder per response type against decode(type=) (issue 17)",
+            "decoder_cache.py",
+            (),
+        ),
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "7")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ()),
         (
@@ -110,6 +115,11 @@ QUICK = Scale(
             "Rate limits: efficiency and 429s against three server shapes, before and after the governor (issue 13)",
             "ratelimit.py",
             ("--calls-fixed", "300", "--calls-bucket", "240"),
+        ),
+        (
+            "Response decoding: the cached Decoder per response type against decode(type=) (issue 17)",
+            "decoder_cache.py",
+            ("--times", "2000", "--rounds", "2"),
         ),
         ("Import cost (issue 2)", "import_cost.py", ("--runs", "2")),
         ("Streamed pagination: memory and prefetch (issue 4)", "pagination_stream.py", ("--quick",)),
