@@ -14,8 +14,8 @@ from aiopinterest.media import MediaSource, SizedStream
 
 from .conftest import FAST_POLL, MotoBucket, PinterestApi, random_bytes
 
-# Not a multiple of the chunk size, so the last chunk is a short one.
-SIZE = 3 * 1024 * 1024 + 17
+# Not a multiple of the chunk size (4 MiB), so the last chunk is a short one.
+SIZE = 4 * 1024 * 1024 + 17
 
 
 async def one_shot(data: bytes, chunk: int = 100_000) -> AsyncIterator[bytes]:

@@ -24,7 +24,8 @@ from aiopinterest.media import (
 
 from .conftest import ACCESS_TOKEN, FAST_POLL, FakeS3, PinterestApi, random_bytes, s3_error_xml
 
-SIZE = 2 * 1024 * 1024 + 5
+# Three chunks of 4 MiB, the last a short one.
+SIZE = 2 * 4 * 1024 * 1024 + 5
 
 
 async def one_shot(data: bytes, chunk: int = 65_536) -> AsyncIterator[bytes]:
