@@ -539,7 +539,7 @@ def _decode(operation: Operation, response_type: type[T], response: Response) ->
 def _decoder(response_type: Any) -> msgspec.json.Decoder[Any]:
     # One decoder per response type. msgspec keeps what it works out of a Struct on the class, but not of a list
     # or dict type (18 operations, the analytics among them): decoding with type= each time is 3.9x slower for a
-    # three-row analytics list, 1.5x for a Struct (bench/decoder_cache.py).
+    # three-row analytics list, 1.7x for a Struct (bench/decoder_cache.py).
     return msgspec.json.Decoder(response_type)
 
 
